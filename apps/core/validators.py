@@ -1,0 +1,49 @@
+"""Shape checks shared by forms and services (no rules here, just hygiene)."""
+from __future__ import annotations
+
+import re
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import DomainError, ErrorCode
+
+_MARKUP = re.compile(r"[<>]")
+
+
+def reject_markup(value: str, *, field: str) -> str:
+    """Company names, addresses and the like are plain text: refuse `<` and `>` outright.
+
+    Templates escape everything anyway; refusing markup keeps it out of PDFs, exports and other systems.
+    """
+    match = _MARKUP.search(value or "")
+    if match:
+        raise DomainError(
+            code=ErrorCode.MARKUP_NOT_ALLOWED,
+            message=_("Character %(char)s at position %(pos)d is not allowed: HTML markup is not accepted here.")
+            % {"char": match.group(0), "pos": match.start() + 1},
+            field=field,
+        )
+    return value.strip()
+
+
+PDF_MAGIC = b"%PDF-"
+
+
+def check_pdf_upload(upload, *, field: str, max_bytes: int) -> None:
+    """A business licence is a PDF: checked by its first bytes, not by its name, and by size."""
+    if upload.size > max_bytes:
+        raise DomainError(
+            code=ErrorCode.FILE_TOO_LARGE,
+            message=_("The file is %(size).1f MB; the limit is %(limit).0f MB.")
+            % {"size": upload.size / 1048576, "limit": max_bytes / 1048576},
+            field=field,
+        )
+    upload.seek(0)
+    head = upload.read(1024)
+    upload.seek(0)
+    if PDF_MAGIC not in head[:1024]:
+        raise DomainError(
+            code=ErrorCode.FILE_NOT_PDF,
+            message=_("The file is not a PDF document (it does not start with %%PDF-)."),
+            field=field,
+        )

@@ -1,0 +1,346 @@
+"""Pages for enterprises: registration, the applicant's status page, staff and API keys, reviewer decisions,
+manufacturer codes, the licence register and the public list of licensed recyclers. All thin: forms check
+shape, services decide."""
+from __future__ import annotations
+
+import pghistory.models
+from django.contrib import messages
+from django.contrib.auth import login
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts import services as account_services
+from apps.accounts.forms import APIKeyCreateForm, StaffInviteForm
+from apps.accounts.models import APIKey
+from apps.core.decorators import persona_required
+from apps.core.errors import DomainError, NotFound
+from apps.core.forms import add_domain_error
+from apps.core.paging import paginate
+from apps.enterprises import selectors, services
+from apps.enterprises.forms import (
+    DecisionForm,
+    EnterpriseSearchForm,
+    LicenceActionForm,
+    LicenceGrantForm,
+    ManufacturerCodeForm,
+    ReasonForm,
+    RecyclerSearchForm,
+    RegistrationForm,
+    ResubmitForm,
+)
+from apps.enterprises.models import Enterprise, LicenceScope, RecyclerLicence
+
+
+def _not_found(view):
+    from functools import wraps
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except NotFound:
+            raise Http404
+    return wrapper
+
+
+# --- public ---------------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("core:dashboard")
+    form = RegistrationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enterprise = services.enterprise_register(
+                company=form.company(), business_licence=form.cleaned_data["business_licence"],
+                applicant_username=form.cleaned_data["applicant_username"],
+                applicant_email=form.cleaned_data["applicant_email"],
+                applicant_password=form.cleaned_data["applicant_password"],
+                applicant_full_name=form.cleaned_data["applicant_full_name"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            user = enterprise.memberships.get().user
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Your application was submitted. A reviewer will examine it."))
+            return redirect("enterprises:application")
+    return render(request, "enterprises/register.html", {"form": form})
+
+
+def licensed_recyclers(request):
+    """The published list of licensed recyclers, like the ministry's own, searchable by province and scope."""
+    form = RecyclerSearchForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.public_licensed_recyclers(
+        on_date=timezone.localdate(), province=data.get("province") or None, scope=data.get("scope") or None,
+        q=data.get("q") or None,
+    )
+    page, query = paginate(request, qs)
+    return render(request, "enterprises/licensed_recyclers.html", {"form": form, "page": page, "query": query})
+
+
+# --- the applicant ------------------------------------------------------------------------------------------
+
+
+@persona_required("company")
+def application(request):
+    enterprise = request.user.enterprise
+    if enterprise.status == Enterprise.Status.ACTIVE:
+        return redirect("enterprises:profile")
+    return render(request, "enterprises/application.html", {
+        "enterprise": enterprise, "changes": enterprise.status_changes.select_related("actor")[:50],
+    })
+
+
+@persona_required("enterprise_admin")
+@require_http_methods(["GET", "POST"])
+def application_edit(request):
+    enterprise = request.user.enterprise
+    if enterprise.status != Enterprise.Status.RETURNED:
+        return redirect("enterprises:application")
+    initial = {f: getattr(enterprise, f) for f in ResubmitForm.COMPANY_FIELDS}
+    form = ResubmitForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enterprise_registration_resubmit(
+                actor=request.user, enterprise=enterprise, company=form.company(),
+                business_licence=form.cleaned_data.get("business_licence") or None,
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Your corrected application was resubmitted."))
+            return redirect("enterprises:application")
+    return render(request, "enterprises/application_edit.html", {"form": form, "enterprise": enterprise})
+
+
+@persona_required("company", "reviewer", "admin")
+@_not_found
+def business_licence_download(request, pk: int):
+    enterprise = selectors.enterprise_get(actor=request.user, pk=pk)
+    if not enterprise.business_licence:
+        raise Http404
+    return FileResponse(enterprise.business_licence.open("rb"), content_type="application/pdf",
+                        filename=f"business-licence-{enterprise.uscc}.pdf")
+
+
+# --- company staff ------------------------------------------------------------------------------------------
+
+
+@persona_required("company")
+def profile(request):
+    enterprise = request.user.enterprise
+    return render(request, "enterprises/profile.html", {
+        "enterprise": enterprise,
+        "codes": enterprise.manufacturer_codes.all(),
+        "licences": enterprise.licences.all(),
+    })
+
+
+@persona_required("company")
+@require_http_methods(["GET", "POST"])
+def staff(request):
+    enterprise = request.user.enterprise
+    is_admin = request.user.membership.role == "admin"
+    form = StaffInviteForm(request.POST or None) if is_admin else None
+    if request.method == "POST":
+        if not is_admin:
+            raise Http404
+        if form.is_valid():
+            try:
+                account_services.staff_invite(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+                return redirect("enterprises:staff")
+    page, query = paginate(request, selectors.staff_list(actor=request.user, enterprise=enterprise))
+    return render(request, "enterprises/staff.html", {"page": page, "query": query, "form": form, "is_admin": is_admin})
+
+
+@persona_required("enterprise_admin")
+@require_POST
+@_not_found
+def staff_toggle(request, pk: int, action: str):
+    try:
+        if action == "deactivate":
+            membership = account_services.staff_deactivate(actor=request.user, membership_id=pk)
+            messages.success(request, _("%(user)s can no longer sign in.") % {"user": membership.user})
+        else:
+            membership = account_services.staff_reactivate(actor=request.user, membership_id=pk)
+            messages.success(request, _("%(user)s can sign in again.") % {"user": membership.user})
+    except NotFound:
+        raise
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect("enterprises:staff")
+
+
+@persona_required("enterprise_admin")
+@require_http_methods(["GET", "POST"])
+def api_keys(request):
+    form = APIKeyCreateForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, new_secret = account_services.api_key_create(actor=request.user, name=form.cleaned_data["name"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            form = APIKeyCreateForm()
+    keys = APIKey.objects.filter(enterprise=request.user.enterprise).select_related("created_by").order_by("-created_at")
+    page, query = paginate(request, keys)
+    return render(request, "enterprises/api_keys.html", {"form": form, "page": page, "query": query,
+                                                         "new_secret": new_secret})
+
+
+@persona_required("enterprise_admin")
+@require_POST
+@_not_found
+def api_key_revoke(request, pk: int):
+    key = account_services.api_key_revoke(actor=request.user, key_id=pk)
+    messages.success(request, _("API key %(key)s was revoked.") % {"key": key})
+    return redirect("enterprises:api_keys")
+
+
+# --- reviewers and admins -----------------------------------------------------------------------------------
+
+
+@persona_required("reviewer", "admin")
+def review_list(request):
+    form = EnterpriseSearchForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.enterprise_list(actor=request.user, status=data.get("status") or None,
+                                   province=data.get("province") or None, q=data.get("q") or None)
+    counts = dict(
+        Enterprise.objects.visible_to(request.user).values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    page, query = paginate(request, qs)
+    return render(request, "enterprises/review_list.html", {"form": form, "page": page, "query": query,
+                                                            "counts": counts})
+
+
+@persona_required("reviewer", "admin")
+@require_http_methods(["GET", "POST"])
+@_not_found
+def review_detail(request, pk: int):
+    enterprise = selectors.enterprise_get(actor=request.user, pk=pk)
+    decision_form = DecisionForm(request.POST if "decision" in request.POST else None)
+    reason_form = ReasonForm(request.POST if "reason" in request.POST and "decision" not in request.POST else None)
+    code_form = ManufacturerCodeForm(request.POST if "code" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if decision_form.is_bound and decision_form.is_valid():
+                action = {
+                    "approve": services.enterprise_registration_approve,
+                    "return": services.enterprise_registration_return,
+                    "reject": services.enterprise_registration_reject,
+                }[decision_form.cleaned_data["decision"]]
+                action(actor=request.user, enterprise=enterprise, comment=decision_form.cleaned_data["comment"])
+                messages.success(request, _("Decision recorded."))
+                return redirect("enterprises:review_detail", pk=pk)
+            if reason_form.is_bound and reason_form.is_valid():
+                if enterprise.status == Enterprise.Status.SUSPENDED:
+                    services.enterprise_reinstate(actor=request.user, enterprise=enterprise,
+                                                  reason=reason_form.cleaned_data["reason"])
+                    messages.success(request, _("The enterprise was reinstated."))
+                else:
+                    services.enterprise_suspend(actor=request.user, enterprise=enterprise,
+                                                reason=reason_form.cleaned_data["reason"])
+                    messages.success(request, _("The enterprise was suspended."))
+                return redirect("enterprises:review_detail", pk=pk)
+            if code_form.is_bound and code_form.is_valid():
+                services.manufacturer_code_assign(actor=request.user, enterprise=enterprise,
+                                                  code=code_form.cleaned_data["code"])
+                messages.success(request, _("Manufacturer code assigned."))
+                return redirect("enterprises:review_detail", pk=pk)
+        except DomainError as exc:
+            if exc.status == 403:
+                from django.core.exceptions import PermissionDenied
+
+                raise PermissionDenied(str(exc.message))
+            target = decision_form if decision_form.is_bound else reason_form if reason_form.is_bound else code_form
+            add_domain_error(target, exc)
+    return render(request, "enterprises/review_detail.html", {
+        "enterprise": enterprise,
+        "decision_form": decision_form, "reason_form": reason_form, "code_form": code_form,
+        "changes": enterprise.status_changes.select_related("actor")[:50],
+        "members": enterprise.memberships.select_related("user").order_by("user__username"),
+        "codes": enterprise.manufacturer_codes.all(),
+        "licences": enterprise.licences.all(),
+    })
+
+
+@persona_required("reviewer", "admin")
+@_not_found
+def enterprise_history(request, pk: int):
+    """Every recorded change of the enterprise and of its memberships, codes and licences (pghistory)."""
+    enterprise = selectors.enterprise_get(actor=request.user, pk=pk)
+    from apps.enterprises.models import ManufacturerCode, Membership
+
+    related = [enterprise]
+    related += list(Membership.objects.filter(enterprise=enterprise))
+    related += list(ManufacturerCode.objects.filter(enterprise=enterprise))
+    related += list(RecyclerLicence.objects.filter(enterprise=enterprise))
+    events = pghistory.models.Events.objects.references(*related).order_by("-pgh_created_at")
+    page, query = paginate(request, events, per_page=50)
+    return render(request, "enterprises/history.html", {"enterprise": enterprise, "page": page, "query": query})
+
+
+@persona_required("admin")
+@require_http_methods(["GET", "POST"])
+def licence_list(request):
+    form = LicenceGrantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            licence = services.recycler_licence_grant(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Licence %(number)s granted.") % {"number": licence.number})
+            return redirect("enterprises:licence_detail", pk=licence.pk)
+    status = request.GET.get("status") or None
+    qs = selectors.licence_list(actor=request.user, status=status)
+    page, query = paginate(request, qs)
+    return render(request, "enterprises/licence_list.html", {"form": form, "page": page, "query": query,
+                                                             "status": status,
+                                                             "statuses": RecyclerLicence.Status.choices})
+
+
+@persona_required("admin", "reviewer")
+@require_http_methods(["GET", "POST"])
+@_not_found
+def licence_detail(request, pk: int):
+    licence = selectors.licence_list(actor=request.user).filter(pk=pk).first()
+    if licence is None:
+        raise Http404
+    form = LicenceActionForm(request.POST or None) if request.user.kind == "admin" else None
+    if request.method == "POST":
+        if form is None:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        if form.is_valid():
+            action = {
+                "suspend": services.recycler_licence_suspend,
+                "reinstate": services.recycler_licence_reinstate,
+                "revoke": services.recycler_licence_revoke,
+            }[form.cleaned_data["action"]]
+            try:
+                action(actor=request.user, licence=licence, reason=form.cleaned_data["reason"])
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("Licence updated."))
+                return redirect("enterprises:licence_detail", pk=pk)
+    return render(request, "enterprises/licence_detail.html", {
+        "licence": licence, "form": form, "changes": licence.changes.select_related("actor"),
+        "scopes": dict(LicenceScope.choices),
+    })

@@ -1,0 +1,23 @@
+"""pytest: always PostgreSQL (DATABASE_URL, else the embedded server); Celery eager in unit tests."""
+from config.settings._embedded import broker_settings, database_settings
+from config.settings.base import *  # noqa: F401,F403
+from config.settings.base import env
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret"
+PII_HASH_KEY = "test-only-pii-key"
+DATABASES = database_settings()
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = broker_settings()
+# Unit tests run tasks inline; tests marked `worker` start a real worker against the broker instead.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = BASE_DIR / ".local" / "test-media"  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "10000/minute"}}  # noqa: F405
+AXES_FAILURE_LIMIT = 5
