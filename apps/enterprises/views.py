@@ -283,21 +283,23 @@ def review_detail(request, pk: int):
 def enterprise_history(request, pk: int):
     """Every recorded change of the enterprise and of its memberships, codes and licences (pghistory)."""
     enterprise = selectors.enterprise_get(actor=request.user, pk=pk)
-    from apps.enterprises.models import ManufacturerCode, Membership
-
-    related = [enterprise]
-    related += list(Membership.objects.filter(enterprise=enterprise))
-    related += list(ManufacturerCode.objects.filter(enterprise=enterprise))
-    related += list(RecyclerLicence.objects.filter(enterprise=enterprise))
-    events = pghistory.models.Events.objects.references(*related).order_by("-pgh_created_at")
+    # references(): the enterprise's own events plus those of every tracked row with a foreign key to it
+    # (memberships, manufacturer codes, licences).
+    events = pghistory.models.Events.objects.references(enterprise).order_by("-pgh_created_at")
     page, query = paginate(request, events, per_page=50)
     return render(request, "enterprises/history.html", {"enterprise": enterprise, "page": page, "query": query})
 
 
-@persona_required("admin")
+@persona_required("admin", "reviewer")
 @require_http_methods(["GET", "POST"])
 def licence_list(request):
-    form = LicenceGrantForm(request.POST or None)
+    """Reviewers read the register; only admins grant."""
+    is_admin = request.user.kind == "admin"
+    form = LicenceGrantForm(request.POST or None) if is_admin else None
+    if request.method == "POST" and not is_admin:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
     if request.method == "POST" and form.is_valid():
         try:
             licence = services.recycler_licence_grant(actor=request.user, **form.cleaned_data)
