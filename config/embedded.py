@@ -50,12 +50,14 @@ def _pg_system_user() -> str | None:
 
 
 def embedded_broker_url() -> tuple[str, dict]:
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     options = {
         "data_folder_in": str(BROKER_DIR / "in"),
         "data_folder_out": str(BROKER_DIR / "in"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # broadcast/pidbox messages (remote control) would otherwise land in ./control of the cwd
+        "control_folder": str(BROKER_DIR / "control"),
     }
     return "filesystem://", options

@@ -6,3 +6,7 @@ class AccountsConfig(AppConfig):
     name = "apps.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        # Registers the OpenAPI description of API-key authentication.
+        from apps.accounts.api import schema  # noqa: F401
