@@ -7,7 +7,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
-from django.urls import resolve, Resolver404
+from django.urls import resolve, reverse, Resolver404
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 # URL names a signed-in user may always reach, whatever their standing.
@@ -41,7 +42,11 @@ class AccountGateMiddleware:
         name = _url_name(request)
         if user.requires_two_factor and not user.is_verified():
             if name not in ALWAYS_OPEN:
-                return redirect("accounts:two_factor_verify")
+                # Keep where they were going, so they land there once verified (verify checks it is local).
+                verify = reverse("accounts:two_factor_verify")
+                if request.method == "GET":
+                    verify += "?" + urlencode({"next": request.get_full_path()})
+                return redirect(verify)
         elif user.kind == "company":
             enterprise = user.enterprise
             if enterprise is None or enterprise.status == "suspended":
