@@ -89,6 +89,7 @@ class User(AbstractUser):
         return self.is_regulator
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), exclude=["digest"], model_name="APIKeyEvent")
 class APIKey(models.Model):
     """A key an enterprise's own system uses to call the API.
 

@@ -132,6 +132,47 @@ def api_key_revoke(*, actor, key_id) -> APIKey:
 
 
 @service
+def regulator_invite(*, actor, email: str, full_name: str = "", kind: str, provinces: list[str] | None = None) -> User:
+    """An admin adds a reviewer or another admin; they choose a password through an e-mailed link and enrol
+    their authenticator app at first sign-in."""
+    require(actor, "enterprises.manage_licences")
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError(code=ErrorCode.INVALID, message=_("Enter a valid e-mail address."), field="email")
+    if kind not in (User.Kind.REVIEWER, User.Kind.ADMIN):
+        raise DomainError(code=ErrorCode.INVALID, message=_("Choose reviewer or administrator."), field="kind")
+    if User.objects.annotate(e=Lower("email")).filter(e=email.lower()).exists() or \
+            User.objects.filter(username__iexact=email).exists():
+        raise DomainError(code=ErrorCode.USER_ALREADY_EXISTS,
+                          message=_("An account with this e-mail address already exists."), field="email")
+    user = User(username=email, email=email, full_name=reject_markup(full_name or "", field="full_name"), kind=kind,
+                reviewer_provinces=sorted(set(provinces or [])) if kind == User.Kind.REVIEWER else [],
+                is_staff=kind == User.Kind.ADMIN, is_superuser=kind == User.Kind.ADMIN)
+    user.set_unusable_password()
+    user.save()
+    from apps.accounts.tasks import staff_invitation_send
+
+    transaction.on_commit(lambda: staff_invitation_send.delay(user.pk, actor.pk))
+    return user
+
+
+@service
+def regulator_set_active(*, actor, user_id, active: bool) -> User:
+    require(actor, "enterprises.manage_licences")
+    try:
+        user = User.objects.select_for_update().get(pk=user_id, kind__in=[User.Kind.REVIEWER, User.Kind.ADMIN])
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise NotFound()
+    if user.pk == actor.pk and not active:
+        raise DomainError(code=ErrorCode.CANNOT_DEACTIVATE_SELF, message=_("You cannot deactivate your own account."))
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user
+
+
+@service
 def regulator_create(*, actor=None, username: str, email: str, password: str, kind: str, full_name: str = "",
                      provinces: list[str] | None = None) -> User:
     """Reviewers and admins are created by an admin (or the `create_regulator` command), never by sign-up."""

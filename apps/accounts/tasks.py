@@ -12,10 +12,12 @@ def staff_invitation_send(user_id: int, inviter_id: int) -> None:
     user = User.objects.get(pk=user_id)
     inviter = User.objects.get(pk=inviter_id)
     link = invitation_link(user)
-    with translation.override("zh-hans"):
-        zh = _("%(inviter)s invited you to %(enterprise)s on the power-battery traceability portal. "
-               "Choose your password here: %(link)s") % {"inviter": inviter, "enterprise": user.enterprise, "link": link}
-    with translation.override("en"):
-        en = _("%(inviter)s invited you to %(enterprise)s on the power-battery traceability portal. "
-               "Choose your password here: %(link)s") % {"inviter": inviter, "enterprise": user.enterprise, "link": link}
+    where = user.enterprise if user.kind == "company" else user.get_kind_display()
+    texts = []
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            texts.append(_("%(inviter)s invited you to %(enterprise)s on the power-battery traceability portal. "
+                           "Choose your password here: %(link)s")
+                         % {"inviter": inviter, "enterprise": where, "link": link})
+    zh, en = texts
     send_mail("动力电池溯源平台邀请 / batterytrace invitation", f"{zh}\n\n{en}\n", None, [user.email])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.accounts import views
+from apps.accounts import regulator_views, views
 
 app_name = "accounts"
 
@@ -13,4 +13,9 @@ urlpatterns = [
     path("password-reset/complete/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path("regulators/", regulator_views.regulators, name="regulators"),
+    path("regulators/<int:pk>/deactivate/", regulator_views.regulator_toggle, {"active": False},
+         name="regulator_deactivate"),
+    path("regulators/<int:pk>/reactivate/", regulator_views.regulator_toggle, {"active": True},
+         name="regulator_reactivate"),
 ]
