@@ -17,8 +17,12 @@ ALWAYS_OPEN = {
     "accounts:password_reset", "accounts:password_reset_done", "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
 }
-# Pages an applicant whose enterprise is not yet active may use.
-APPLICANT_OPEN = ALWAYS_OPEN | {"enterprises:application", "enterprises:application_edit", "core:dashboard"}
+# Pages an applicant whose enterprise is not yet active may use: its application (and the business licence it
+# uploaded, linked from there) and the public pages anyone may read.
+APPLICANT_OPEN = ALWAYS_OPEN | {
+    "enterprises:application", "enterprises:application_edit", "core:dashboard", "core:home",
+    "enterprises:business_licence", "enterprises:licensed_recyclers",
+}
 
 
 def _url_name(request) -> str | None:
