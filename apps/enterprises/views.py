@@ -267,6 +267,11 @@ def review_detail(request, pk: int):
 
                 raise PermissionDenied(str(exc.message))
             target = decision_form if decision_form.is_bound else reason_form if reason_form.is_bound else code_form
+            if exc.field not in target.fields:
+                # Not about a field (e.g. another reviewer decided first): the form may no longer be on the page,
+                # so say it above the page as it now is.
+                messages.error(request, str(exc.message))
+                return redirect("enterprises:review_detail", pk=pk)
             add_domain_error(target, exc)
     return render(request, "enterprises/review_detail.html", {
         "enterprise": enterprise,
