@@ -152,7 +152,9 @@ def staff(request):
     form = StaffInviteForm(request.POST or None) if is_admin else None
     if request.method == "POST":
         if not is_admin:
-            raise Http404
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied  # a filer sees the list but may not invite: a role question, so 403
         if form.is_valid():
             try:
                 account_services.staff_invite(actor=request.user, **form.cleaned_data)
