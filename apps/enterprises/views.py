@@ -345,6 +345,10 @@ def licence_detail(request, pk: int):
             try:
                 action(actor=request.user, licence=licence, reason=form.cleaned_data["reason"])
             except DomainError as exc:
+                if exc.field not in form.fields:
+                    # e.g. revoked meanwhile by another admin: the form is gone from the page, so say it above it
+                    messages.error(request, str(exc.message))
+                    return redirect("enterprises:licence_detail", pk=pk)
                 add_domain_error(form, exc)
             else:
                 messages.success(request, _("Licence updated."))
