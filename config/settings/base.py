@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.enterprises",
+    "apps.batteries",
 ]
 
 MIDDLEWARE = [
@@ -255,7 +256,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 
-# --- domain settings -----------------------------------------------------------------------------------------------
+# --- domain settings
+# VIN check digit (position 9): strict by default; some imported vehicles do not use it.
+VIN_STRICT_CHECK_DIGIT = env_bool("VIN_STRICT_CHECK_DIGIT", True)
+# GB/T 34014 production-date tables (years/months/days → value); None uses apps.batteries.codes defaults.
+BATTERY_CODE_DATE_TABLES = None
+# Fields of use banned for products made from waste batteries, besides electric bicycles (DOMAIN.md rule 2).
+BANNED_FIELDS_OF_USE: list[str] = env_list("BANNED_FIELDS_OF_USE")
+BULK_IMPORT_MAX_BYTES = int(env("BULK_IMPORT_MAX_BYTES", str(512 * 1024 * 1024)))
+# ---  -----------------------------------------------------------------------------------------------
 # Personal data keyed hashes (owner IDs at scrapping) use their own key, never SECRET_KEY.
 PII_HASH_KEY = env("PII_HASH_KEY")
 

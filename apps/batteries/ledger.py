@@ -1,0 +1,93 @@
+"""Appending to the ledger and verifying it. The only code that writes BatteryEvent rows one at a time."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+
+from apps.batteries.models import Battery, BatteryEvent
+
+_APPEND_SQL = """
+INSERT INTO batteries_batteryevent
+    (battery_id, seq, kind, actor_id, counterparty_id, vehicle_id, occurred_at, recorded_at, recorded_by_id,
+     details, prev_hash, hash)
+SELECT %(battery)s, %(seq)s, %(kind)s, %(actor)s, %(counterparty)s, %(vehicle)s, %(occurred_at)s, now(),
+       %(user)s, %(details)s::jsonb, %(prev)s,
+       bt_ledger_hash(%(prev)s, %(code)s, %(seq)s, %(kind)s, %(actor)s, %(counterparty)s, %(vehicle)s,
+                      %(occurred_at)s, %(details)s::jsonb)
+RETURNING id, hash
+"""
+
+
+def ledger_append(*, battery: Battery, kind: str, actor_id: int, user_id: int | None = None,
+                  counterparty_id: int | None = None, vehicle_id: int | None = None, occurred_at=None,
+                  details: dict | None = None) -> int:
+    """Append one event to a battery's chain. The caller holds the battery's row lock and saves the battery
+    afterwards (this updates `ledger_seq` and `ledger_head` on the instance)."""
+    seq = battery.ledger_seq + 1
+    params = {
+        "battery": battery.pk, "seq": seq, "kind": kind, "actor": actor_id, "counterparty": counterparty_id,
+        "vehicle": vehicle_id, "occurred_at": occurred_at or timezone.now(), "user": user_id,
+        "details": json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str),
+        "prev": battery.ledger_head, "code": battery.code,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL, params)
+        event_id, digest = cursor.fetchone()
+    battery.ledger_seq = seq
+    battery.ledger_head = digest
+    return event_id
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    battery_id: int
+    code: str
+    seq: int | None
+    problem: str  # hash_mismatch | prev_hash_mismatch | seq_gap | head_mismatch
+
+
+_VERIFY_SQL = """
+WITH ordered AS (
+    SELECT e.id, e.battery_id, e.seq, e.hash, e.prev_hash, b.code,
+           bt_ledger_hash(e.prev_hash, b.code, e.seq, e.kind, e.actor_id, e.counterparty_id, e.vehicle_id,
+                          e.occurred_at, e.details) AS recomputed,
+           coalesce(lag(e.hash) OVER w, '') AS expected_prev,
+           row_number() OVER w AS position
+    FROM batteries_batteryevent e JOIN batteries_battery b ON b.id = e.battery_id
+    {where}
+    WINDOW w AS (PARTITION BY e.battery_id ORDER BY e.seq)
+)
+SELECT battery_id, code, seq,
+       CASE WHEN hash <> recomputed THEN 'hash_mismatch'
+            WHEN prev_hash <> expected_prev THEN 'prev_hash_mismatch'
+            ELSE 'seq_gap' END
+FROM ordered
+WHERE hash <> recomputed OR prev_hash <> expected_prev OR seq <> position
+UNION ALL
+SELECT b.id, b.code, NULL, 'head_mismatch'
+FROM batteries_battery b
+LEFT JOIN LATERAL (SELECT e.hash, e.seq FROM batteries_batteryevent e WHERE e.battery_id = b.id
+                   ORDER BY e.seq DESC LIMIT 1) last ON true
+{battery_where} (b.ledger_head <> coalesce(last.hash, '') OR b.ledger_seq <> coalesce(last.seq, 0))
+LIMIT %(limit)s
+"""
+
+
+def ledger_verify(*, battery_ids: list[int] | None = None, limit: int = 10000) -> list[ChainBreak]:
+    """Recompute every hash and link in set-based SQL; return the breaks found (empty list: all chains intact)."""
+    params: dict = {"limit": limit}
+    if battery_ids is not None:
+        where, battery_where = "WHERE e.battery_id = ANY(%(ids)s)", "WHERE b.id = ANY(%(ids)s) AND"
+        params["ids"] = list(battery_ids)
+    else:
+        where, battery_where = "", "WHERE"
+    with connection.cursor() as cursor:
+        cursor.execute(_VERIFY_SQL.format(where=where, battery_where=battery_where), params)
+        return [ChainBreak(*row) for row in cursor.fetchall()]
+
+
+def event_list(battery: Battery):
+    return BatteryEvent.objects.filter(battery=battery).select_related("actor", "counterparty", "vehicle").order_by("seq")
