@@ -183,3 +183,69 @@ class Remanufacture(models.Model):
 class RemanufactureSource(models.Model):
     remanufacture = models.ForeignKey(Remanufacture, on_delete=models.PROTECT, related_name="sources")
     source = models.OneToOneField(Battery, on_delete=models.PROTECT, related_name="used_in")
+
+
+def import_upload_path(instance, filename: str) -> str:
+    import uuid
+
+    return f"imports/{instance.enterprise_id}/{uuid.uuid4().hex}.upload"
+
+
+class BulkImport(models.Model):
+    """An uploaded file of lifecycle rows (registration, installation or handover), applied all-or-nothing by a
+    Celery job. The same file (by SHA-256) for the same enterprise and kind is recognised and not applied twice."""
+
+    class Kind(models.TextChoices):
+        REGISTER = "register", _("Registration (produced)")
+        INSTALL = "install", _("Installation in vehicles")
+        HAND_OVER = "hand_over", _("Handover")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        VALIDATING = "validating", _("Checking rows")
+        APPLYING = "applying", _("Applying")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed — nothing was changed")
+
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    file = models.FileField(upload_to=import_upload_path)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    bytes_read = models.BigIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)
+    applied_rows = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="The first 1,000 errors: {row, column, code, message}")
+    errors_file = models.FileField(upload_to="imports/errors/", blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("bulk import")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "kind", "sha256"], condition=~models.Q(status="failed"),
+                                    name="bulk_import_same_file_once"),
+        ]
+        indexes = [models.Index(fields=["enterprise", "-created_at"], name="bulk_import_enterprise")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if self.status in (self.Status.APPLYING,):
+            return 95
+        return int(90 * self.bytes_read / self.size) if self.size else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
