@@ -1,0 +1,153 @@
+"""Who may open which page: every page of the accounts, core and enterprises apps, for an anonymous visitor and
+for an outsider (a company user of another enterprise, a regulator on a company page, a provincial reviewer
+outside their provinces). The table must list every URL name, so a new page cannot slip in untested."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from apps.accounts.services import api_key_create
+from apps.enterprises.models import Membership
+from tests.conftest import signed_in
+from tests.factories import EnterpriseFactory, LicenceFactory, pdf_upload
+from tests.web import LOGIN_URL, redirect_path
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"  # expect a redirect to the sign-in page
+
+
+@pytest.fixture
+def world(alice_co, alice, alice_filer, bob, reviewer):
+    alice_co.business_licence = pdf_upload()
+    alice_co.save()
+    key, _ = api_key_create(actor=alice, name="ERP")
+    fujian_recycler = EnterpriseFactory(province="35", roles=["recycler"])
+    licence = LicenceFactory(enterprise=fujian_recycler, valid_from=timezone.localdate() - timedelta(days=1),
+                             valid_to=timezone.localdate() + timedelta(days=100))
+    return {
+        "alice_co": alice_co.pk,
+        "filer_membership": Membership.objects.get(user=alice_filer).pk,
+        "alice_key": key.pk,
+        "licence": licence.pk,
+        "reviewer": reviewer.pk,
+    }
+
+
+# (url name, method, path, who, expected): expected is a status code, LOGIN, or "->/path" for a redirect.
+CASES = [
+    # accounts
+    ("accounts:login", "get", "/accounts/login/", "anon", 200),
+    ("accounts:login", "get", "/accounts/login/", "bob", "->/dashboard/"),
+    ("accounts:logout", "post", "/accounts/logout/", "anon", LOGIN),
+    ("accounts:logout", "get", "/accounts/logout/", "bob", 405),
+    ("accounts:password_reset", "get", "/accounts/password-reset/", "anon", 200),
+    ("accounts:password_reset_done", "get", "/accounts/password-reset/sent/", "anon", 200),
+    ("accounts:password_reset_confirm", "get", "/accounts/password-reset/MQ/set-password/", "anon", 200),
+    ("accounts:password_reset_complete", "get", "/accounts/password-reset/complete/", "anon", 200),
+    ("accounts:two_factor_setup", "get", "/accounts/two-factor/setup/", "anon", LOGIN),
+    ("accounts:two_factor_verify", "get", "/accounts/two-factor/verify/", "anon", LOGIN),
+    ("accounts:two_factor_verify", "get", "/accounts/two-factor/verify/", "bob", "->/accounts/two-factor/setup/"),
+    ("accounts:regulators", "get", "/accounts/regulators/", "anon", LOGIN),
+    ("accounts:regulators", "get", "/accounts/regulators/", "bob", 403),
+    ("accounts:regulators", "get", "/accounts/regulators/", "reviewer", 403),
+    ("accounts:regulator_deactivate", "post", "/accounts/regulators/{reviewer}/deactivate/", "anon", LOGIN),
+    ("accounts:regulator_deactivate", "post", "/accounts/regulators/{reviewer}/deactivate/", "bob", 403),
+    ("accounts:regulator_reactivate", "post", "/accounts/regulators/{reviewer}/reactivate/", "anon", LOGIN),
+    ("accounts:regulator_reactivate", "post", "/accounts/regulators/{reviewer}/reactivate/", "bob", 403),
+    # core
+    ("core:home", "get", "/", "anon", 200),
+    ("core:home", "get", "/", "bob", "->/dashboard/"),
+    ("core:dashboard", "get", "/dashboard/", "anon", LOGIN),
+    # enterprises: public
+    ("enterprises:register", "get", "/register/", "anon", 200),
+    ("enterprises:register", "get", "/register/", "bob", "->/dashboard/"),
+    ("enterprises:licensed_recyclers", "get", "/recyclers/", "anon", 200),
+    ("enterprises:licensed_recyclers", "get", "/recyclers/", "bob", 200),
+    # enterprises: company pages
+    ("enterprises:application", "get", "/application/", "anon", LOGIN),
+    ("enterprises:application", "get", "/application/", "reviewer", 403),
+    ("enterprises:application_edit", "get", "/application/edit/", "anon", LOGIN),
+    ("enterprises:application_edit", "get", "/application/edit/", "reviewer", 403),
+    ("enterprises:profile", "get", "/enterprise/", "anon", LOGIN),
+    ("enterprises:profile", "get", "/enterprise/", "reviewer", 403),
+    ("enterprises:staff", "get", "/enterprise/staff/", "anon", LOGIN),
+    ("enterprises:staff", "get", "/enterprise/staff/", "reviewer", 403),
+    ("enterprises:staff_deactivate", "post", "/enterprise/staff/{filer_membership}/deactivate/", "anon", LOGIN),
+    ("enterprises:staff_deactivate", "post", "/enterprise/staff/{filer_membership}/deactivate/", "bob", 404),
+    ("enterprises:staff_reactivate", "post", "/enterprise/staff/{filer_membership}/reactivate/", "anon", LOGIN),
+    ("enterprises:staff_reactivate", "post", "/enterprise/staff/{filer_membership}/reactivate/", "bob", 404),
+    ("enterprises:api_keys", "get", "/enterprise/api-keys/", "anon", LOGIN),
+    ("enterprises:api_keys", "get", "/enterprise/api-keys/", "alice_filer", 403),
+    ("enterprises:api_key_revoke", "post", "/enterprise/api-keys/{alice_key}/revoke/", "anon", LOGIN),
+    ("enterprises:api_key_revoke", "post", "/enterprise/api-keys/{alice_key}/revoke/", "bob", 404),
+    ("enterprises:business_licence", "get", "/enterprises/{alice_co}/business-licence.pdf", "anon", LOGIN),
+    ("enterprises:business_licence", "get", "/enterprises/{alice_co}/business-licence.pdf", "bob", 404),
+    ("enterprises:business_licence", "get", "/enterprises/{alice_co}/business-licence.pdf", "reviewer_gd", 404),
+    # enterprises: regulator pages
+    ("enterprises:review_list", "get", "/review/enterprises/", "anon", LOGIN),
+    ("enterprises:review_list", "get", "/review/enterprises/", "bob", 403),
+    ("enterprises:review_detail", "get", "/review/enterprises/{alice_co}/", "anon", LOGIN),
+    ("enterprises:review_detail", "get", "/review/enterprises/{alice_co}/", "bob", 403),
+    ("enterprises:review_detail", "get", "/review/enterprises/{alice_co}/", "reviewer_gd", 404),
+    ("enterprises:history", "get", "/review/enterprises/{alice_co}/history/", "anon", LOGIN),
+    ("enterprises:history", "get", "/review/enterprises/{alice_co}/history/", "bob", 403),
+    ("enterprises:history", "get", "/review/enterprises/{alice_co}/history/", "reviewer_gd", 404),
+    ("enterprises:licence_list", "get", "/licences/", "anon", LOGIN),
+    ("enterprises:licence_list", "get", "/licences/", "bob", 403),
+    ("enterprises:licence_detail", "get", "/licences/{licence}/", "anon", LOGIN),
+    ("enterprises:licence_detail", "get", "/licences/{licence}/", "bob", 403),
+    ("enterprises:licence_detail", "get", "/licences/{licence}/", "reviewer_gd", 404),
+]
+
+
+@pytest.mark.parametrize("name,method,path,who,expected", CASES, ids=[f"{c[0]}-{c[3]}-{c[1]}" for c in CASES])
+def test_page_access(request, world, anon, name, method, path, who, expected):
+    client = anon if who == "anon" else signed_in(request.getfixturevalue(who))
+    url = path.format(**world)
+    response = getattr(client, method)(url)
+    if expected == LOGIN:
+        assert response.status_code == 302, response.status_code
+        assert redirect_path(response).startswith(LOGIN_URL)
+    elif isinstance(expected, str):
+        assert redirect_path(response) == expected[2:]
+    else:
+        assert response.status_code == expected
+
+
+def test_outsiders_posting_change_nothing(world, bob, alice_filer, reviewer, anon):
+    """The refused POSTs above really left everything as it was."""
+    from apps.accounts.models import APIKey, User
+
+    bob_client = signed_in(bob)
+    for url in (f"/enterprise/staff/{world['filer_membership']}/deactivate/",
+                f"/enterprise/api-keys/{world['alice_key']}/revoke/",
+                f"/accounts/regulators/{world['reviewer']}/deactivate/"):
+        bob_client.post(url)
+        anon.post(url)
+    assert User.objects.get(pk=alice_filer.pk).is_active
+    assert User.objects.get(pk=reviewer.pk).is_active
+    assert APIKey.objects.get(pk=world["alice_key"]).revoked_at is None
+
+
+def _url_names(patterns, namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _url_names(entry.url_patterns, ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}"
+
+
+def test_every_page_has_an_access_case():
+    names = {n for n in _url_names(get_resolver().url_patterns)
+             if n.split(":")[0] in {"accounts", "core", "enterprises"}}
+    covered = {case[0] for case in CASES}
+    assert names - covered == set(), "pages without an anonymous/outsider case"
+    # and each has an anonymous case or an outsider case
+    for name in names:
+        whos = {case[3] for case in CASES if case[0] == name}
+        assert whos, name
