@@ -1,5 +1,9 @@
+import unicodedata
+
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from apps.enterprises.models import Membership
@@ -20,6 +24,19 @@ class LoginForm(AuthenticationForm):
                 code="enterprise_suspended",
                 params={"reason": enterprise.status_reason or "-"},
             )
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django skips accounts without a usable password. Here those are only invited people who have not chosen
+    one yet (their invitation link may have expired, and the address cannot be invited again), so include them;
+    deactivated accounts stay excluded."""
+
+    def get_users(self, email):
+        def fold(value):
+            return unicodedata.normalize("NFKC", value).casefold()
+
+        users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
+        return (u for u in users if fold(u.email) == fold(email))
 
 
 class TokenForm(forms.Form):

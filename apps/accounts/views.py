@@ -13,7 +13,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.accounts.forms import LoginForm, TokenForm
+from apps.accounts.forms import LoginForm, PasswordResetForm, TokenForm
 
 
 class LoginView(auth_views.LoginView):
@@ -27,6 +27,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"

@@ -53,7 +53,7 @@ def test_company_admin_dashboard_shows_the_enterprise_and_its_counts(alice, alic
     assert "<code>A1B</code>" in body(response)
 
 
-def test_filer_dashboard_does_not_show_api_key_counts(alice_filer, alice):
+def test_filer_dashboard_does_not_show_key_counts(alice_filer, alice):
     response = signed_in(alice_filer).get("/en/dashboard/")
     assert response.status_code == 200
     assert "Active API keys" not in page_text(response)

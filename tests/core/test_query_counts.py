@@ -62,7 +62,7 @@ def test_licence_register_queries_do_not_grow_with_rows(admin_user):
     _same_with_3_and_30_rows(signed_in(admin_user), "/licences/", lambda n: [_in_force_licence(i) for i in range(n)])
 
 
-def test_api_key_list_queries_do_not_grow_with_rows(alice):
+def test_key_list_queries_do_not_grow_with_rows(alice):
     _same_with_3_and_30_rows(signed_in(alice), "/enterprise/api-keys/",
                              lambda n: [api_key_create(actor=alice, name=f"key {i}") for i in range(n)])
 

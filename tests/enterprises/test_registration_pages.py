@@ -102,14 +102,15 @@ def test_new_applicant_can_sign_in_again_later_with_the_chosen_password(anon):
 
 
 @pytest.mark.parametrize("path", ["/enterprise/staff/", "/enterprise/api-keys/", "/enterprise/", "/review/enterprises/",
-                                  "/licences/", "/application/edit/"])
+                                  "/licences/", "/application/edit/"],
+                         ids=["staff", "keys", "profile", "review", "licences", "edit"])
 def test_applicant_cannot_reach_enterprise_pages_before_approval(anon, path):
     anon.post(REGISTER, registration_data())
     response = anon.get(path)
     assert redirect_path(response) == "/application/"
 
 
-def test_applicant_cannot_invite_staff_or_create_api_keys_before_approval(anon):
+def test_applicant_cannot_invite_staff_or_create_keys_before_approval(anon):
     anon.post(REGISTER, registration_data(applicant_username="chenjing"))
     users_before = User.objects.count()
     anon.post("/enterprise/staff/", {"email": "friend@example.cn", "role": "filer"})

@@ -426,3 +426,13 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_review_pages(anon, alice_co
     assert_redirects_to_login(anon.post(detail(alice_co), {"reason": "x", "confirm": "on"}))
     alice_co.refresh_from_db()
     assert alice_co.status == "active"
+
+
+def test_a_reviewers_comment_with_markup_is_shown_escaped_to_the_applicant(
+        reviewer_client, applicant, pending_co, django_capture_on_commit_callbacks):
+    _decide(reviewer_client, pending_co, django_capture_on_commit_callbacks,
+            decision="return", comment='<script>alert("x")</script>', confirm="on")
+    for response in (signed_in(applicant).get("/application/"), reviewer_client.get(detail(pending_co))):
+        html = response.content.decode()
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+        assert '<script>alert("x")</script>' not in html

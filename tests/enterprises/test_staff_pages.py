@@ -1,5 +1,7 @@
 """The enterprise's staff page (invite, deactivate, reactivate) and its API keys page (create, revoke).
-Bob, who administers another enterprise, must be able to touch nothing of Alice's."""
+Bob, who administers another enterprise, must be able to touch nothing of Alice's.
+
+Test names say "key", not "API key": the usual page run deselects `-k "not api"`."""
 from __future__ import annotations
 
 import pytest
@@ -230,7 +232,7 @@ def test_anonymous_and_regulators_cannot_deactivate(anon, admin_user, alice_file
 # --- API keys ----------------------------------------------------------------------------------------------------
 
 
-def test_new_api_key_secret_is_shown_once(alice, alice_co):
+def test_new_key_secret_is_shown_once(alice, alice_co):
     client = signed_in(alice)
     response = client.post(KEYS, {"name": "ERP 系统"})
     assert response.status_code == 200
@@ -249,7 +251,7 @@ def test_new_api_key_secret_is_shown_once(alice, alice_co):
     assert f"bt_{key.prefix}_" in body(reload)
 
 
-def test_api_key_needs_a_plain_name(alice):
+def test_key_needs_a_plain_name(alice):
     client = signed_in(alice)
     assert client.post(KEYS, {"name": ""}).context["form"].errors["name"]
     assert client.post(KEYS, {"name": "<script>x</script>"}).context["form"].errors["name"]
@@ -283,7 +285,7 @@ def test_bob_does_not_see_alices_keys(alice, bob):
     assert "Alice ERP" not in page_text(response)
 
 
-def test_filer_has_no_api_keys_page(alice, alice_filer):
+def test_filer_has_no_keys_page(alice, alice_filer):
     key, _secret = api_key_create(actor=alice, name="ERP")
     client = signed_in(alice_filer)
     assert client.get(KEYS).status_code == 403
@@ -294,7 +296,7 @@ def test_filer_has_no_api_keys_page(alice, alice_filer):
     assert APIKey.objects.count() == 1
 
 
-def test_anonymous_and_regulators_have_no_api_keys_page(anon, reviewer, alice):
+def test_anonymous_and_regulators_have_no_keys_page(anon, reviewer, alice):
     key, _secret = api_key_create(actor=alice, name="ERP")
     assert_redirects_to_login(anon.get(KEYS))
     assert_redirects_to_login(anon.post(f"/enterprise/api-keys/{key.pk}/revoke/"))
@@ -310,3 +312,23 @@ def test_revoke_is_post_only(alice):
     assert signed_in(alice).get(f"/enterprise/api-keys/{key.pk}/revoke/").status_code == 405
     key.refresh_from_db()
     assert key.revoked_at is None
+
+
+def test_invited_colleague_who_lost_the_invitation_can_get_a_new_link_by_password_reset(
+        alice, django_capture_on_commit_callbacks):
+    """Invitation links expire (PASSWORD_RESET_TIMEOUT) and the address cannot be invited twice, so
+    'forgot your password' must work for an account that has not chosen a password yet."""
+    _invite(signed_in(alice), django_capture_on_commit_callbacks, email="wang.fang@example.cn")
+    mail.outbox.clear()
+    browser = Client()
+    browser.post("/accounts/password-reset/", {"email": "wang.fang@example.cn"})
+    messages = outbox_to("wang.fang@example.cn")
+    assert len(messages) == 1
+    set_password_through_link(browser, link_in(messages[0]), "Quiet-harbour-5521")
+    assert redirect_path(sign_in_with_form(browser, "wang.fang@example.cn", "Quiet-harbour-5521")) == "/dashboard/"
+
+
+def test_password_reset_still_ignores_deactivated_colleagues(alice, alice_filer):
+    signed_in(alice).post(deactivate_url(alice_filer))
+    Client().post("/accounts/password-reset/", {"email": alice_filer.email})
+    assert mail.outbox == []
