@@ -257,3 +257,14 @@ def test_password_reset_complete_page_offers_to_sign_in(anon):
     response = anon.get("/accounts/password-reset/complete/")
     assert response.status_code == 200
     assert f'href="{LOGIN_URL}"' in response.content.decode()
+
+
+def test_resetting_the_password_ends_sessions_opened_with_the_old_one(alice):
+    """Someone who knew the old password and had signed in is out once the owner resets it."""
+    intruder = Client()
+    sign_in_with_form(intruder, "alice")
+    assert intruder.get("/dashboard/").status_code == 200
+    owner = Client()
+    owner.post("/accounts/password-reset/", {"email": alice.email})
+    set_password_through_link(owner, link_in(mail.outbox[0]), "Fresh-meadow-9182")
+    assert_redirects_to_login(intruder.get("/dashboard/"))
