@@ -1,0 +1,58 @@
+"""Columns of each kind of bulk file, with their Chinese and English header names."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    required: bool
+    names: tuple[str, ...]  # accepted header names (compared after normalise_header)
+    label: object  # lazy translated label for messages and templates
+    max_length: int = 64
+
+
+def normalise_header(name: str) -> str:
+    """Headers are matched ignoring case, spaces, underscores, brackets and a stray BOM."""
+    table = str.maketrans("", "", " \t_-（）()[]【】\ufeff")
+    return (name or "").strip().lower().translate(table)
+
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "register": (
+        Column("code", True, ("code", "batterycode", "电池编码", "编码"), _("battery code")),
+        Column("capacity_kwh", False, ("capacitykwh", "capacity", "额定容量kwh", "容量kwh", "额定容量", "容量"),
+               _("capacity (kWh)"), 20),
+        Column("weight_kg", False, ("weightkg", "weight", "重量kg", "重量"), _("weight (kg)"), 20),
+        Column("parent_code", False, ("parentcode", "parent", "上级编码", "所属电池包编码", "所属上级编码"),
+               _("contained in (code)")),
+    ),
+    "install": (
+        Column("code", True, ("code", "batterycode", "电池编码", "编码"), _("battery code")),
+        Column("vin", True, ("vin", "车辆识别代号", "车架号", "车辆识别代号vin"), _("VIN")),
+        Column("occurred_at", False, ("occurredat", "installedat", "date", "装车时间", "装车日期", "时间"),
+               _("installed at"), 40),
+        Column("model_name", False, ("modelname", "model", "车型"), _("model"), 100),
+        Column("is_swap_model", False, ("isswapmodel", "swapmodel", "换电车型", "是否换电车型"), _("battery-swap model"), 10),
+    ),
+    "hand_over": (
+        Column("code", True, ("code", "batterycode", "电池编码", "编码"), _("battery code")),
+        Column("recipient", True, ("recipient", "recipientuscc", "接收方统一社会信用代码", "接收方", "接收企业统一社会信用代码"),
+               _("recipient (unified social credit code)")),
+        Column("occurred_at", False, ("occurredat", "handedoverat", "date", "移交时间", "移交日期", "时间"),
+               _("handed over at"), 40),
+    ),
+}
+
+TEMPLATE_HEADERS = {
+    "register": ["电池编码", "额定容量(kWh)", "重量(kg)", "所属上级编码"],
+    "install": ["电池编码", "车辆识别代号", "装车时间", "车型", "换电车型"],
+    "hand_over": ["电池编码", "接收方统一社会信用代码", "移交时间"],
+}
+
+
+def header_lookup(kind: str) -> dict[str, Column]:
+    return {normalise_header(name): column for column in COLUMNS[kind] for name in column.names}
