@@ -44,6 +44,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The lockout page offers a reset as the way back in: whoever followed the e-mailed link owns the account.
+        from axes.utils import reset as axes_reset
+
+        axes_reset(username=form.user.get_username())
+        return response
+
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"

@@ -268,3 +268,23 @@ def test_resetting_the_password_ends_sessions_opened_with_the_old_one(alice):
     owner.post("/accounts/password-reset/", {"email": alice.email})
     set_password_through_link(owner, link_in(mail.outbox[0]), "Fresh-meadow-9182")
     assert_redirects_to_login(intruder.get("/dashboard/"))
+
+
+def test_resetting_the_password_lifts_the_lockout_as_the_lockout_page_promises(alice):
+    """The lockout page offers 'reset your password'; having proved the mailbox, the person may sign in."""
+    client = Client()
+    for attempt in range(5):
+        sign_in_with_form(client, "alice", f"wrong-{attempt}")
+    assert sign_in_with_form(client, "alice").status_code == 429
+    client.post("/accounts/password-reset/", {"email": alice.email})
+    set_password_through_link(client, link_in(mail.outbox[0]), "Fresh-meadow-9182")
+    assert redirect_path(sign_in_with_form(client, "alice", "Fresh-meadow-9182")) == "/dashboard/"
+
+
+def test_resetting_one_password_does_not_lift_another_accounts_lockout(alice, bob):
+    client = Client()
+    for attempt in range(5):
+        sign_in_with_form(client, "bob", f"wrong-{attempt}")
+    client.post("/accounts/password-reset/", {"email": alice.email})
+    set_password_through_link(client, link_in(mail.outbox[0]), "Fresh-meadow-9182")
+    assert sign_in_with_form(client, "bob").status_code == 429
