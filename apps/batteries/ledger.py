@@ -1,6 +1,8 @@
 """Appending to the ledger and verifying it. The only code that writes BatteryEvent rows one at a time."""
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -19,6 +21,21 @@ SELECT %(battery)s, %(seq)s, %(kind)s, %(actor)s, %(counterparty)s, %(vehicle)s,
                       %(occurred_at)s, %(details)s::jsonb)
 RETURNING id, hash
 """
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def ledger_hash_py(*, prev_hash: str, code: str, seq: int, kind: str, actor_id: int, counterparty_id: int | None,
+                   vehicle_id: int | None, occurred_at: dt.datetime, details_text: str) -> str:
+    """The Python twin of the SQL function bt_ledger_hash, for bulk loads that compute hashes while parsing.
+
+    `details_text` must be PostgreSQL's own jsonb text form of the details (e.g. '{}' or '{"parent": "X"}');
+    tests check both definitions agree, and ledger_verify recomputes every hash with the SQL one anyway."""
+    micros = (occurred_at - _EPOCH) // dt.timedelta(microseconds=1)
+    text = "|".join((prev_hash, code, str(seq), kind, str(actor_id), "" if counterparty_id is None else str(counterparty_id),
+                     "" if vehicle_id is None else str(vehicle_id), str(micros), details_text))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def ledger_append(*, battery: Battery, kind: str, actor_id: int, user_id: int | None = None,
@@ -46,7 +63,7 @@ class ChainBreak:
     battery_id: int
     code: str
     seq: int | None
-    problem: str  # hash_mismatch | prev_hash_mismatch | seq_gap | head_mismatch
+    problem: str  # hash_mismatch | prev_hash_mismatch | seq_gap | head_mismatch | battery_missing
 
 
 _VERIFY_SQL = """
@@ -67,6 +84,10 @@ SELECT battery_id, code, seq,
 FROM ordered
 WHERE hash <> recomputed OR prev_hash <> expected_prev OR seq <> position
 UNION ALL
+SELECT e.battery_id, '', e.seq, 'battery_missing'
+FROM batteries_batteryevent e LEFT JOIN batteries_battery b ON b.id = e.battery_id
+WHERE b.id IS NULL {orphan_where}
+UNION ALL
 SELECT b.id, b.code, NULL, 'head_mismatch'
 FROM batteries_battery b
 LEFT JOIN LATERAL (SELECT e.hash, e.seq FROM batteries_batteryevent e WHERE e.battery_id = b.id
@@ -81,11 +102,12 @@ def ledger_verify(*, battery_ids: list[int] | None = None, limit: int = 10000) -
     params: dict = {"limit": limit}
     if battery_ids is not None:
         where, battery_where = "WHERE e.battery_id = ANY(%(ids)s)", "WHERE b.id = ANY(%(ids)s) AND"
+        orphan_where = "AND e.battery_id = ANY(%(ids)s)"
         params["ids"] = list(battery_ids)
     else:
-        where, battery_where = "", "WHERE"
+        where, battery_where, orphan_where = "", "WHERE", ""
     with connection.cursor() as cursor:
-        cursor.execute(_VERIFY_SQL.format(where=where, battery_where=battery_where), params)
+        cursor.execute(_VERIFY_SQL.format(where=where, battery_where=battery_where, orphan_where=orphan_where), params)
         return [ChainBreak(*row) for row in cursor.fetchall()]
 
 

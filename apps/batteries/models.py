@@ -93,11 +93,15 @@ class Battery(models.Model):
     weight_kg = models.DecimalField(_("weight (kg)"), max_digits=10, decimal_places=3, null=True, blank=True)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
                                db_index=False, verbose_name=_("contained in"))
-    maker = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Enterprise and user references on the two national-volume tables carry no database FK constraint: each
+    # would cost a per-row check at every bulk load (seconds per million). Enterprises and users are never
+    # deleted — the database refuses it (triggers on both tables) — so such references cannot dangle. See ADR 0006.
+    maker = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+", db_index=False,
+                              db_constraint=False)
     status = models.CharField(_("status"), max_length=16, choices=BatteryStatus.choices, default=BatteryStatus.IN_STOCK)
     is_waste = models.BooleanField(_("waste"), default=False)
     holder = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("holder"))
+                               verbose_name=_("holder"), db_constraint=False)
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="batteries",
                                 db_index=False)
     transit_to = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, null=True, blank=True,
@@ -128,6 +132,7 @@ class Battery(models.Model):
             models.Index(fields=["transit_to"], name="battery_transit_to", condition=models.Q(transit_to__isnull=False)),
             models.Index(fields=["parent"], name="battery_parent", condition=models.Q(parent__isnull=False)),
         ]
+        triggers = [pgtrigger.Protect(name="battery_never_deleted", operation=pgtrigger.Delete)]
 
     def __str__(self) -> str:
         return self.code
@@ -141,19 +146,22 @@ class BatteryEvent(models.Model):
     single-event services, bulk imports and the verifier alike.
     """
 
-    battery = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="events", db_index=False)
+    # No per-row FK check (ADR 0006): batteries are never deleted (trigger) and ledger_verify reports any event
+    # whose battery is missing.
+    battery = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="events", db_index=False,
+                                db_constraint=False)
     seq = models.PositiveIntegerField()
     kind = models.CharField(_("event"), max_length=24, choices=EventKind.choices)
     actor = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+", db_index=False,
-                              verbose_name=_("by"))
+                              verbose_name=_("by"), db_constraint=False)
     counterparty = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+", null=True,
-                                     blank=True, db_index=False, verbose_name=_("counterparty"))
+                                     blank=True, db_index=False, verbose_name=_("counterparty"), db_constraint=False)
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                 db_index=False)
     occurred_at = models.DateTimeField(_("occurred at"))
     recorded_at = models.DateTimeField(_("recorded at"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+", db_index=False)
+                                    related_name="+", db_index=False, db_constraint=False)
     details = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)

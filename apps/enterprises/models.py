@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -65,6 +66,8 @@ class Enterprise(BaseModel):
             models.CheckConstraint(condition=~models.Q(roles=[]), name="enterprise_has_a_role"),
             models.CheckConstraint(condition=models.Q(uscc__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"), name="enterprise_uscc_shape"),
         ]
+        # Never deleted (the ledger refers to enterprises without per-row FK checks; ADR 0006).
+        triggers = [pgtrigger.Protect(name="enterprise_never_deleted", operation=pgtrigger.Delete)]
         indexes = [models.Index(fields=["status", "province"])]
 
     def __str__(self) -> str:

@@ -158,3 +158,19 @@ def test_the_verifier_finds_a_rewritten_event(maker):
         cursor.execute("ALTER TABLE batteries_batteryevent ENABLE TRIGGER USER")
     breaks = ledger_verify()
     assert [(b.code, b.seq, b.problem) for b in breaks] == [(battery.code, 2, "hash_mismatch")]
+
+
+def test_the_python_and_sql_hash_definitions_agree(maker):
+    from apps.batteries.ledger import ledger_hash_py
+
+    occurred = timezone.now().replace(microsecond=123457)
+    for details, text in (({}, "{}"), ({"parent": "0PAPE01ABCDEFGT3F0000001"}, '{"parent": "0PAPE01ABCDEFGT3F0000001"}')):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT bt_ledger_hash(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb), %s::jsonb::text",
+                           ["ab" * 32, "0PAPE01ABCDEFGT3F0000002", 3, "produced", 7, None, 9, occurred,
+                            __import__("json").dumps(details), __import__("json").dumps(details)])
+            sql_hash, jsonb_text = cursor.fetchone()
+        assert jsonb_text == text
+        assert sql_hash == ledger_hash_py(prev_hash="ab" * 32, code="0PAPE01ABCDEFGT3F0000002", seq=3, kind="produced",
+                                          actor_id=7, counterparty_id=None, vehicle_id=9, occurred_at=occurred,
+                                          details_text=text)

@@ -38,8 +38,10 @@ class RowIssue:
 
 @dataclass
 class Sheet:
+    """`rows` yields (line number, cells in the order of `columns`) or (line number, RowIssue)."""
+
     columns: list[Column]
-    rows: Iterator[tuple[int, dict[str, str] | RowIssue]]
+    rows: Iterator[tuple[int, list[str] | RowIssue]]
     progress: callable = field(default=lambda: 0)  # bytes consumed so far (CSV) or an estimate (XLSX)
 
 
@@ -167,12 +169,14 @@ def _open_csv(path: str, kind: str) -> Sheet:
                 line = reader.line_num
                 if not any(v.strip() for v in values):
                     continue  # blank lines are skipped
-                cells = values[:width] if len(values) > width and not any(v.strip() for v in values[width:]) else values
-                if len(cells) != width:
-                    yield line, RowIssue(line, _("This row has %(found)d fields; the header has %(expected)d.")
-                                         % {"found": len(values), "expected": width})
-                    continue
-                yield line, {c.key: v.strip() for c, v in zip(columns, cells)}
+                if len(values) != width:
+                    if len(values) > width and not any(v.strip() for v in values[width:]):
+                        values = values[:width]  # trailing empty cells, as spreadsheets write them
+                    else:
+                        yield line, RowIssue(line, _("This row has %(found)d fields; the header has %(expected)d.")
+                                             % {"found": len(values), "expected": width})
+                        continue
+                yield line, [v.strip() for v in values]
         finally:
             raw.close()
 
@@ -224,8 +228,7 @@ def _open_xlsx(path: str, kind: str) -> Sheet:
             if any(extra):
                 yield offset, RowIssue(offset, _("This row has values beyond the %(n)d header columns.") % {"n": width})
                 continue
-            cells = (cells + [""] * width)[:width]
-            yield offset, {c.key: v for c, v in zip(columns, cells)}
+            yield offset, (cells + [""] * width)[:width]
 
     import os
 
