@@ -76,6 +76,8 @@ class ErrorCode(StrEnum):
     IMPORT_FILE_INVALID = "import_file_invalid"
     IMPORT_DUPLICATE_FILE = "import_duplicate_file"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
+    BULK_REJECTED = "bulk_rejected"
 
 
 class DomainError(Exception):

@@ -16,3 +16,28 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to a POST sent with an `Idempotency-Key` header (apps.core.idempotency).
+
+    A client that lost the answer to a write (timeout, dropped connection) sends the same request again with the
+    same key and receives the same answer, instead of registering a battery twice. Kept 24 hours.
+    """
+
+    key = models.CharField(max_length=255)
+    # The unique constraint below leads with the user, so it serves as the user's index too.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    request_fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body")
+    status_code = models.PositiveSmallIntegerField()
+    # The JSON body as sent, kept as text: jsonb would reorder its keys, and the replay must be the same bytes.
+    response_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

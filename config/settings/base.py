@@ -212,6 +212,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EnterpriseStatusEnum": "apps.enterprises.models.Enterprise.Status",
         "LicenceStatusEnum": "apps.enterprises.models.RecyclerLicence.Status",
+        "ChemistryEnum": "apps.core.choices.Chemistry",
+        "BatteryStatusEnum": "apps.batteries.models.BatteryStatus",
+        "VehicleStatusEnum": "apps.batteries.models.Vehicle.Status",
+        "EventKindEnum": "apps.batteries.models.EventKind",
+        "BulkImportKindEnum": "apps.batteries.models.BulkImport.Kind",
+        "BulkImportStatusEnum": "apps.batteries.models.BulkImport.Status",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -231,7 +237,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "purge-idempotency-records": {"task": "apps.core.tasks.purge_idempotency_records", "schedule": 60 * 60},
+}
 
 # --- Content security policy (django-csp 4) --------------------------------------------------------------------
 from csp.constants import NONE, SELF  # noqa: E402

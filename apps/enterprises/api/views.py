@@ -9,10 +9,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
-from rest_framework.views import APIView
 
 from apps.accounts import services as account_services
 from apps.accounts.models import APIKey
+from apps.core.api_views import IdempotentAPIView
 from apps.core.choices import Chemistry, Province
 from apps.core.errors import NotFound
 from apps.core.pagination import CursorPagination
@@ -43,7 +43,7 @@ def _company_enterprise(request) -> Enterprise:
     return enterprise
 
 
-class OwnEnterpriseAPI(APIView):
+class OwnEnterpriseAPI(IdempotentAPIView):
     @extend_schema(responses={200: EnterpriseOutput, 403: ErrorSerializer}, summary="Your own enterprise")
     def get(self, request):
         return Response(EnterpriseOutput(_company_enterprise(request)).data)
@@ -67,7 +67,7 @@ class StaffInvite(serializers.Serializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.FILER)
 
 
-class StaffListAPI(APIView):
+class StaffListAPI(IdempotentAPIView):
     pagination = CursorPagination
 
     @extend_schema(responses={200: StaffOutput(many=True)}, summary="Staff of your enterprise")
@@ -89,7 +89,7 @@ class StaffListAPI(APIView):
         return Response(StaffOutput(membership).data, status=status.HTTP_201_CREATED)
 
 
-class StaffToggleAPI(APIView):
+class StaffToggleAPI(IdempotentAPIView):
     action = "deactivate"
 
     @extend_schema(request=None, responses={200: StaffOutput, 404: ErrorSerializer})
@@ -124,7 +124,10 @@ def _no_key_management_with_a_key(request):
         raise exceptions.PermissionDenied(_("API keys are managed by a signed-in administrator, not with an API key."))
 
 
-class APIKeyListAPI(APIView):
+class APIKeyListAPI(IdempotentAPIView):
+    # The answer holds the key's secret, which is never stored (ADR 0004): no Idempotency-Key replay here.
+    idempotent = False
+
     @extend_schema(responses={200: APIKeyOutput(many=True)}, summary="API keys of your enterprise")
     def get(self, request):
         enterprise = _company_enterprise(request)
@@ -145,7 +148,7 @@ class APIKeyListAPI(APIView):
         return Response(APIKeyCreated(key).data, status=status.HTTP_201_CREATED)
 
 
-class APIKeyRevokeAPI(APIView):
+class APIKeyRevokeAPI(IdempotentAPIView):
     @extend_schema(request=None, responses={200: APIKeyOutput, 404: ErrorSerializer})
     def post(self, request, pk: int):
         _company_enterprise(request)
@@ -174,7 +177,7 @@ class PublicRecyclerFilter(serializers.Serializer):
     q = serializers.CharField(required=False, max_length=100)
 
 
-class PublicLicensedRecyclersAPI(APIView):
+class PublicLicensedRecyclersAPI(IdempotentAPIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -216,7 +219,7 @@ class RegistrationThrottle(AnonRateThrottle):
     rate = "20/hour"
 
 
-class RegistrationAPI(APIView):
+class RegistrationAPI(IdempotentAPIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser, FormParser]
@@ -269,7 +272,7 @@ def _require_admin(request):
         raise exceptions.PermissionDenied(_("This endpoint is for administrators."))
 
 
-class LicenceListAPI(APIView):
+class LicenceListAPI(IdempotentAPIView):
     @extend_schema(responses={200: LicenceOutput(many=True)}, summary="The licence register (administrators)")
     def get(self, request):
         _require_admin(request)
@@ -289,7 +292,7 @@ class LicenceListAPI(APIView):
         return Response(LicenceOutput(licence).data, status=status.HTTP_201_CREATED)
 
 
-class LicenceActionAPI(APIView):
+class LicenceActionAPI(IdempotentAPIView):
     action = "suspend"
 
     @extend_schema(request=ReasonInput, responses={200: LicenceOutput, 400: ErrorSerializer, 404: ErrorSerializer})
@@ -309,7 +312,7 @@ class ManufacturerCodeInput(serializers.Serializer):
     code = serializers.CharField(max_length=10)
 
 
-class ManufacturerCodeAPI(APIView):
+class ManufacturerCodeAPI(IdempotentAPIView):
     @extend_schema(request=ManufacturerCodeInput,
                    responses={201: inline_serializer("ManufacturerCodeOutput", {"code": serializers.CharField(),
                                                                                  "enterprise": serializers.IntegerField()}),
