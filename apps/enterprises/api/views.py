@@ -18,12 +18,18 @@ from apps.core.errors import NotFound
 from apps.core.pagination import CursorPagination
 from apps.enterprises import selectors, services
 from apps.enterprises.models import Enterprise, EnterpriseRole, LicenceScope, Membership, RecyclerLicence
+from apps.enterprises.permissions import require
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorItemSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     field = serializers.CharField(allow_null=True)
+
+
+class ErrorSerializer(ErrorItemSerializer):
+    errors = ErrorItemSerializer(many=True, required=False,
+                                 help_text="Validation errors only: every problem; the first is repeated above.")
 
 
 class EnterpriseOutput(serializers.ModelSerializer):
@@ -36,6 +42,9 @@ class EnterpriseOutput(serializers.ModelSerializer):
 
 
 def _company_enterprise(request) -> Enterprise:
+    # An API key acts for the enterprise it was issued to, whatever has become of its creator's membership.
+    if isinstance(request.auth, APIKey):
+        return request.auth.enterprise
     user = request.user
     enterprise = user.enterprise if user.kind == "company" else None
     if enterprise is None:
@@ -62,18 +71,26 @@ class StaffOutput(serializers.ModelSerializer):
 
 
 class StaffInvite(serializers.Serializer):
-    email = serializers.EmailField()
+    # The invited colleague's user name is their e-mail address, and user names have 150 characters.
+    email = serializers.EmailField(max_length=150)
     full_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.FILER)
 
 
+def _no_staff_management_with_a_key(request):
+    # Inviting a colleague mints a person who can create keys; deactivating colleagues can lock the owners out.
+    # A leaked key must be able to do neither.
+    if isinstance(request.auth, APIKey):
+        raise exceptions.PermissionDenied(_("Staff are managed by a signed-in administrator, not with an API key."))
+
+
 class StaffListAPI(IdempotentAPIView):
-    pagination = CursorPagination
+    pagination_class = CursorPagination
 
     @extend_schema(responses={200: StaffOutput(many=True)}, summary="Staff of your enterprise")
     def get(self, request):
         enterprise = _company_enterprise(request)
-        paginator = CursorPagination()
+        paginator = self.pagination_class()
         paginator.ordering = "id"
         page = paginator.paginate_queryset(
             Membership.objects.filter(enterprise=enterprise).select_related("user"), request, view=self)
@@ -83,6 +100,7 @@ class StaffListAPI(IdempotentAPIView):
                    summary="Invite a colleague (enterprise administrators)")
     def post(self, request):
         _company_enterprise(request)
+        _no_staff_management_with_a_key(request)
         data = StaffInvite(data=request.data)
         data.is_valid(raise_exception=True)
         membership = account_services.staff_invite(actor=request.user, **data.validated_data)
@@ -95,6 +113,7 @@ class StaffToggleAPI(IdempotentAPIView):
     @extend_schema(request=None, responses={200: StaffOutput, 404: ErrorSerializer})
     def post(self, request, pk: int):
         _company_enterprise(request)
+        _no_staff_management_with_a_key(request)
         service = account_services.staff_deactivate if self.action == "deactivate" else account_services.staff_reactivate
         return Response(StaffOutput(service(actor=request.user, membership_id=pk)).data)
 
@@ -125,13 +144,17 @@ def _no_key_management_with_a_key(request):
 
 
 class APIKeyListAPI(IdempotentAPIView):
+    pagination_class = CursorPagination
     # The answer holds the key's secret, which is never stored (ADR 0004): no Idempotency-Key replay here.
     idempotent = False
 
-    @extend_schema(responses={200: APIKeyOutput(many=True)}, summary="API keys of your enterprise")
+    @extend_schema(responses={200: APIKeyOutput(many=True), 403: ErrorSerializer},
+                   summary="API keys of your enterprise (enterprise administrators)")
     def get(self, request):
         enterprise = _company_enterprise(request)
-        paginator = CursorPagination()
+        # Same rule as the API keys page: the key register is for enterprise administrators, not filers.
+        require(request.user, "enterprises.manage_api_keys")
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             APIKey.objects.filter(enterprise=enterprise).select_related("created_by"), request, view=self)
         return paginator.get_paginated_response(APIKeyOutput(page, many=True).data)
@@ -180,6 +203,7 @@ class PublicRecyclerFilter(serializers.Serializer):
 class PublicLicensedRecyclersAPI(IdempotentAPIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    pagination_class = CursorPagination
 
     @extend_schema(parameters=[PublicRecyclerFilter], responses={200: PublicRecyclerOutput(many=True)},
                    summary="Licensed recyclers in force today (public)")
@@ -187,7 +211,7 @@ class PublicLicensedRecyclersAPI(IdempotentAPIView):
         params = PublicRecyclerFilter(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = selectors.public_licensed_recyclers(on_date=timezone.localdate(), **params.validated_data)
-        paginator = CursorPagination()
+        paginator = self.pagination_class()
         paginator.ordering = "id"
         page = paginator.paginate_queryset(qs.order_by("id"), request, view=self)
         return paginator.get_paginated_response(PublicRecyclerOutput(page, many=True).data)
@@ -200,11 +224,11 @@ class RegistrationInput(serializers.Serializer):
     address = serializers.CharField(max_length=300)
     contact_name = serializers.CharField(max_length=100)
     contact_phone = serializers.CharField(max_length=32)
-    contact_email = serializers.EmailField()
+    contact_email = serializers.EmailField(max_length=254)
     roles = serializers.ListField(child=serializers.ChoiceField(choices=EnterpriseRole.choices), allow_empty=False)
     business_licence = serializers.FileField()
     applicant_username = serializers.CharField(max_length=150)
-    applicant_email = serializers.EmailField()
+    applicant_email = serializers.EmailField(max_length=254)
     applicant_password = serializers.CharField(write_only=True, min_length=10)
     applicant_full_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
@@ -216,6 +240,9 @@ class RegistrationOutput(serializers.ModelSerializer):
 
 
 class RegistrationThrottle(AnonRateThrottle):
+    # Its own scope: under the inherited "anon" scope it shared one request history with the default anonymous
+    # throttle, so reading the public list used up registrations and the per-minute throttle pruned the hour.
+    scope = "registration"
     rate = "20/hour"
 
 
@@ -273,10 +300,12 @@ def _require_admin(request):
 
 
 class LicenceListAPI(IdempotentAPIView):
+    pagination_class = CursorPagination
+
     @extend_schema(responses={200: LicenceOutput(many=True)}, summary="The licence register (administrators)")
     def get(self, request):
         _require_admin(request)
-        paginator = CursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.licence_list(actor=request.user).order_by("-id"), request, view=self)
         return paginator.get_paginated_response(LicenceOutput(page, many=True).data)
 
