@@ -15,10 +15,10 @@ _APPEND_SQL = """
 INSERT INTO batteries_batteryevent
     (battery_id, seq, kind, actor_id, counterparty_id, vehicle_id, occurred_at, recorded_at, recorded_by_id,
      details, prev_hash, hash)
-SELECT %(battery)s, %(seq)s, %(kind)s, %(actor)s, %(counterparty)s, %(vehicle)s, %(occurred_at)s, now(),
+SELECT %(battery)s, %(seq)s, %(kind)s, %(actor)s, %(counterparty)s, %(vehicle)s, %(occurred_at)s, %(recorded_at)s,
        %(user)s, %(details)s::jsonb, %(prev)s,
        bt_ledger_hash(%(prev)s, %(code)s, %(seq)s, %(kind)s, %(actor)s, %(counterparty)s, %(vehicle)s,
-                      %(occurred_at)s, %(details)s::jsonb)
+                      %(occurred_at)s, %(details)s::jsonb, %(user)s, %(recorded_at)s)
 RETURNING id, hash
 """
 
@@ -26,15 +26,21 @@ RETURNING id, hash
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
+def micros(moment: dt.datetime) -> int:
+    """Microseconds since the epoch, exactly (no float rounding), as PostgreSQL stores timestamps."""
+    return (moment - _EPOCH) // dt.timedelta(microseconds=1)
+
+
 def ledger_hash_py(*, prev_hash: str, code: str, seq: int, kind: str, actor_id: int, counterparty_id: int | None,
-                   vehicle_id: int | None, occurred_at: dt.datetime, details_text: str) -> str:
+                   vehicle_id: int | None, occurred_at: dt.datetime, details_text: str, recorded_by_id: int | None,
+                   recorded_at: dt.datetime) -> str:
     """The Python twin of the SQL function bt_ledger_hash, for bulk loads that compute hashes while parsing.
 
     `details_text` must be PostgreSQL's own jsonb text form of the details (e.g. '{}' or '{"parent": "X"}');
     tests check both definitions agree, and ledger_verify recomputes every hash with the SQL one anyway."""
-    micros = (occurred_at - _EPOCH) // dt.timedelta(microseconds=1)
     text = "|".join((prev_hash, code, str(seq), kind, str(actor_id), "" if counterparty_id is None else str(counterparty_id),
-                     "" if vehicle_id is None else str(vehicle_id), str(micros), details_text))
+                     "" if vehicle_id is None else str(vehicle_id), str(micros(occurred_at)), details_text,
+                     "" if recorded_by_id is None else str(recorded_by_id), str(micros(recorded_at))))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -48,7 +54,7 @@ def ledger_append(*, battery: Battery, kind: str, actor_id: int, user_id: int | 
         "battery": battery.pk, "seq": seq, "kind": kind, "actor": actor_id, "counterparty": counterparty_id,
         "vehicle": vehicle_id, "occurred_at": occurred_at or timezone.now(), "user": user_id,
         "details": json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str),
-        "prev": battery.ledger_head, "code": battery.code,
+        "prev": battery.ledger_head, "code": battery.code, "recorded_at": timezone.now(),
     }
     with connection.cursor() as cursor:
         cursor.execute(_APPEND_SQL, params)
@@ -70,7 +76,7 @@ _VERIFY_SQL = """
 WITH ordered AS (
     SELECT e.id, e.battery_id, e.seq, e.hash, e.prev_hash, b.code,
            bt_ledger_hash(e.prev_hash, b.code, e.seq, e.kind, e.actor_id, e.counterparty_id, e.vehicle_id,
-                          e.occurred_at, e.details) AS recomputed,
+                          e.occurred_at, e.details, e.recorded_by_id, e.recorded_at) AS recomputed,
            coalesce(lag(e.hash) OVER w, '') AS expected_prev,
            row_number() OVER w AS position
     FROM batteries_batteryevent e JOIN batteries_battery b ON b.id = e.battery_id

@@ -45,7 +45,9 @@ def uscc_problem(code: str) -> IdentifierError | None:
 
 def normalise_uscc(raw: str) -> str:
     """People paste codes with spaces and lower case; the code itself is upper case without spaces."""
-    return "".join((raw or "").split()).upper()
+    text = "".join((raw or "").split())
+    # a-z only: str.upper() would turn some non-ASCII letters into ASCII ones and hide a forbidden character
+    return text.translate({c: c - 32 for c in range(ord("a"), ord("z") + 1)})
 
 
 def manufacturer_code_problem(code: str) -> IdentifierError | None:

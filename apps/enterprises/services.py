@@ -277,7 +277,7 @@ def enterprise_reinstate(*, actor, enterprise: Enterprise, reason: str = "") -> 
 def manufacturer_code_assign(*, actor, enterprise: Enterprise, code: str) -> ManufacturerCode:
     """GB/T 34014 positions 1–3 are assigned to one battery maker; unique across the country."""
     require(actor, "enterprises.assign_manufacturer_code")
-    code = (code or "").strip().upper()
+    code = (code or "").strip().translate({c: c - 32 for c in range(ord("a"), ord("z") + 1)})
     problem = enterprise_rules.manufacturer_code_problem(code)
     if problem is not None:
         if problem.rule == "length":

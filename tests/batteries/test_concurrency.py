@@ -227,11 +227,6 @@ def test_simultaneous_registrations_under_a_parent_serialise(maker):
     assert ledger_verify() == []
 
 
-@pytest.mark.xfail(strict=True, reason="battery_register (services/lifecycle.py) checks for a duplicate with exists() "
-                   "before INSERT, without a lock: two simultaneous registrations of one code both pass the check and "
-                   "the loser gets an IntegrityError from battery_code_unique (HTTP 500) instead of "
-                   "battery_already_registered. Fix: catch IntegrityError around Battery.objects.create (in a "
-                   "savepoint) and raise the DomainError, or INSERT … ON CONFLICT DO NOTHING")
 def test_simultaneous_registrations_of_one_code_exactly_one_wins(maker):
     code = make_code()
     warm(maker)

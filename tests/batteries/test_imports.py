@@ -109,12 +109,12 @@ def test_installation_file_goes_through_the_services_all_or_nothing(maker, carma
         services.battery_hand_over(actor=maker, code=code, recipient=carmaker.enterprise)
         services.battery_receive(actor=carmaker, code=code)
     header = "电池编码,车辆识别代号,装车时间,车型,换电车型"
-    bad = upload(carmaker, "install", csv_bytes([f"{codes[0]},{VIN},2026-05-01 08:00,E5,否",
+    bad = upload(carmaker, "install", csv_bytes([f"{codes[0]},{VIN},,E5,否",
                                                  f"{make_code()},{VIN2},,E5,否"], header=header))
     assert bad.status == "failed"
     assert [(e["row"], e["code"]) for e in bad.errors] == [(3, "battery_unknown")]
     assert Battery.objects.get(code=codes[0]).status == "in_stock"
-    good = upload(carmaker, "install", csv_bytes([f"{codes[0]},{VIN},2026-05-01 08:00,E5,否",
+    good = upload(carmaker, "install", csv_bytes([f"{codes[0]},{VIN},,E5,否",
                                                   f"{codes[1]},{VIN2},,E6,是"], header=header))
     assert good.status == "succeeded", good.errors
     assert Battery.objects.get(code=codes[1]).vehicle.is_swap_model is True

@@ -103,7 +103,7 @@ def test_the_stored_hash_is_the_sql_functions(history):
         cursor.execute("""
             SELECT count(*) FROM batteries_batteryevent e JOIN batteries_battery b ON b.id = e.battery_id
             WHERE e.hash = bt_ledger_hash(e.prev_hash, b.code, e.seq, e.kind, e.actor_id, e.counterparty_id,
-                                          e.vehicle_id, e.occurred_at, e.details)""")
+                                          e.vehicle_id, e.occurred_at, e.details, e.recorded_by_id, e.recorded_at)""")
         assert cursor.fetchone()[0] == BatteryEvent.objects.count()
 
 
@@ -151,7 +151,7 @@ def test_a_rewritten_event_with_a_recomputed_hash_breaks_the_next_link(history):
         cursor.execute("""
             UPDATE batteries_batteryevent e SET details = '{"forged": true}',
                 hash = bt_ledger_hash(e.prev_hash, b.code, e.seq, e.kind, e.actor_id, e.counterparty_id,
-                                      e.vehicle_id, e.occurred_at, '{"forged": true}'::jsonb)
+                                      e.vehicle_id, e.occurred_at, '{"forged": true}'::jsonb, e.recorded_by_id, e.recorded_at)
             FROM batteries_battery b WHERE b.id = e.battery_id AND e.id = %s""", [target.pk])
     assert breaks() == [(history["first"], target.seq + 1, "prev_hash_mismatch")]
 
@@ -162,7 +162,8 @@ def test_a_rewritten_last_event_with_a_recomputed_hash_breaks_the_head(history):
         cursor.execute("""
             UPDATE batteries_batteryevent e SET details = '{"input_weight_kg": "1"}',
                 hash = bt_ledger_hash(e.prev_hash, b.code, e.seq, e.kind, e.actor_id, e.counterparty_id,
-                                      e.vehicle_id, e.occurred_at, '{"input_weight_kg": "1"}'::jsonb)
+                                      e.vehicle_id, e.occurred_at, '{"input_weight_kg": "1"}'::jsonb, e.recorded_by_id,
+                                      e.recorded_at)
             FROM batteries_battery b WHERE b.id = e.battery_id AND e.id = %s""", [last.pk])
     assert breaks() == [(history["spare"], 0, "head_mismatch")]
 
@@ -194,7 +195,7 @@ def test_a_deletion_with_relinked_hashes_still_shows_as_a_seq_gap(history):
             cursor.execute("""
                 UPDATE batteries_batteryevent e SET prev_hash = %(prev)s,
                     hash = bt_ledger_hash(%(prev)s, b.code, e.seq, e.kind, e.actor_id, e.counterparty_id,
-                                          e.vehicle_id, e.occurred_at, e.details)
+                                          e.vehicle_id, e.occurred_at, e.details, e.recorded_by_id, e.recorded_at)
                 FROM batteries_battery b WHERE b.id = e.battery_id AND e.id = %(id)s RETURNING e.hash""",
                            {"prev": prev, "id": event.pk})
             prev = cursor.fetchone()[0]
@@ -221,8 +222,6 @@ def test_the_verifier_can_be_limited_to_some_batteries_and_a_number_of_breaks(hi
     assert len(ledger_verify(limit=1)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bt_ledger_hash (migration 0002) does not cover recorded_by_id or recorded_at: "
-                   "who filed an event, and when, can be rewritten without the verifier noticing")
 @pytest.mark.parametrize("column, value", [("recorded_by_id", "NULL"), ("recorded_at", "recorded_at - interval '30 days'")])
 def test_the_verifier_finds_a_rewritten_filing_record(history, column, value):
     target = chain(history["first"])[1]

@@ -164,13 +164,14 @@ def test_the_python_and_sql_hash_definitions_agree(maker):
     from apps.batteries.ledger import ledger_hash_py
 
     occurred = timezone.now().replace(microsecond=123457)
+    recorded = occurred + dt.timedelta(seconds=3, microseconds=1)
     for details, text in (({}, "{}"), ({"parent": "0PAPE01ABCDEFGT3F0000001"}, '{"parent": "0PAPE01ABCDEFGT3F0000001"}')):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT bt_ledger_hash(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb), %s::jsonb::text",
+            cursor.execute("SELECT bt_ledger_hash(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s), %s::jsonb::text",
                            ["ab" * 32, "0PAPE01ABCDEFGT3F0000002", 3, "produced", 7, None, 9, occurred,
-                            __import__("json").dumps(details), __import__("json").dumps(details)])
+                            __import__("json").dumps(details), 11, recorded, __import__("json").dumps(details)])
             sql_hash, jsonb_text = cursor.fetchone()
         assert jsonb_text == text
         assert sql_hash == ledger_hash_py(prev_hash="ab" * 32, code="0PAPE01ABCDEFGT3F0000002", seq=3, kind="produced",
                                           actor_id=7, counterparty_id=None, vehicle_id=9, occurred_at=occurred,
-                                          details_text=text)
+                                          details_text=text, recorded_by_id=11, recorded_at=recorded)

@@ -219,9 +219,6 @@ def test_registration_rejects_an_event_time_in_the_future(maker):
             occurred_at=timezone.now() + dt.timedelta(hours=1))
 
 
-@pytest.mark.xfail(strict=True, reason="check_battery_code upper-cases with str.upper(), which turns non-ASCII "
-                   "letters into ASCII ones ('ı'→'I', 'ſ'→'S', 'ß'→'SS'); the forbidden character is accepted "
-                   "silently instead of being named")
 @pytest.mark.parametrize("char", ["ı", "ſ"])
 def test_non_ascii_lower_case_is_refused_not_transliterated(maker, char):
     good = make_code()
@@ -409,9 +406,6 @@ def test_replace_refuses_a_battery_not_in_that_vehicle(maker, installed, repaire
     refused("vehicle_unknown", services.battery_replace, actor=repairer, vin=VIN3, old_code=installed, new_code=new)
 
 
-@pytest.mark.xfail(strict=True, reason="_swap_like (services/lifecycle.py) never checks the product type of the "
-                   "battery put in: a module or cell can be swapped or replaced into a vehicle, although "
-                   "battery_install refuses anything but a pack")
 def test_replace_refuses_a_module_as_the_new_battery(maker, installed, repairer):
     module = register(maker, product="M")
     give(maker, repairer, module)
@@ -500,9 +494,6 @@ def test_handover_to_an_enterprise_suspended_by_a_reviewer_is_refused(maker, car
     refused("recipient_invalid", services.battery_hand_over, actor=maker, code=code, recipient=carmaker.enterprise.uscc)
 
 
-@pytest.mark.xfail(strict=True, reason="resolve_recipient (services/lifecycle.py) trusts the status of an Enterprise "
-                   "instance passed in instead of re-reading it: an instance loaded before a suspension still "
-                   "passes; it should re-read (and lock FOR SHARE) the row by pk")
 def test_handover_rereads_the_recipient_status(maker, carmaker, reviewer):
     loaded_before = Enterprise.objects.get(pk=carmaker.enterprise.pk)
     enterprise_services.enterprise_suspend(actor=reviewer, enterprise=loaded_before, reason="整改")
@@ -599,9 +590,6 @@ def test_handover_time_is_checked_for_plausibility(maker, carmaker):
                                occurred_at=timezone.now() + dt.timedelta(minutes=5))
 
 
-@pytest.mark.xfail(strict=True, reason="check_occurred_at (services/lifecycle.py) does not compare with the battery's "
-                   "last event: an event can be dated before the previous one, e.g. a handover backdated before "
-                   "the battery was declared waste or produced (and so judged against a licence in force then)")
 def test_an_event_cannot_predate_the_previous_event(maker, carmaker):
     code = register(maker)  # produced now
     refused("occurred_at_invalid", services.battery_hand_over, actor=maker, code=code, recipient=carmaker.enterprise,
@@ -849,10 +837,6 @@ def test_remanufacturing_links_sources_and_product_both_ways(maker, recycler):
     assert ledger_verify() == []
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError,
-                   reason="battery_remanufacture does not de-duplicate source_codes: the same code listed twice is "
-                   "locked once but appended to and linked twice, and the second RemanufactureSource insert fails "
-                   "with an IntegrityError (HTTP 500) instead of a DomainError or a single link")
 def test_a_source_listed_twice_is_used_once(at_recycler, recycler):
     product = services.battery_remanufacture(**remanufacture(recycler, [at_recycler, at_recycler]))
     assert product.remanufacture.sources.count() == 1

@@ -33,6 +33,7 @@ from apps.batteries import services
 from apps.batteries.codes import BatteryCodeError, date_tables, decode_fast, parse_battery_code
 from apps.batteries.imports.reading import FileProblem, RowIssue, open_sheet
 from apps.batteries.messages import battery_code_message, vin_message
+from apps.batteries.services.lifecycle import ascii_upper
 from apps.batteries.models import BulkImport
 from apps.batteries.vin import vin_problem
 from apps.core.errors import DomainError
@@ -148,7 +149,7 @@ class RegisterRowValidator:
         return str(number), True
 
     def __call__(self, line: int, cells: list[str], errors: ErrorLog):
-        code = cells[self.i_code].upper()
+        code = ascii_upper(cells[self.i_code])
         decoded = decode_fast(code, self.today, self.tables)
         if decoded is None:
             try:
@@ -164,7 +165,7 @@ class RegisterRowValidator:
             ok = False
         capacity, ok1 = self._number(line, cells, self.i_capacity, "capacity_kwh", errors)
         weight, ok2 = self._number(line, cells, self.i_weight, "weight_kg", errors)
-        parent = cells[self.i_parent].upper() if self.i_parent is not None else ""
+        parent = ascii_upper(cells[self.i_parent]) if self.i_parent is not None else ""
         if parent:
             parent_decoded = decode_fast(parent, self.today, self.tables)
             if parent_decoded is None:
@@ -197,7 +198,7 @@ class LifecycleRowValidator:
     def __call__(self, line: int, cells: list[str], errors: ErrorLog):
         row = dict(zip(self.keys, cells))
         ok = True
-        code = row["code"].upper()
+        code = ascii_upper(row["code"])
         try:
             parse_battery_code(code, today=self.today)
         except BatteryCodeError as exc:
@@ -205,7 +206,7 @@ class LifecycleRowValidator:
             ok = False
         item = {"line": line, "code": code}
         if self.kind == "install":
-            vin = row["vin"].upper()
+            vin = ascii_upper(row["vin"])
             problem = vin_problem(vin, strict=self.strict_vin)
             if problem:
                 errors.add(line, "vin", "vin_invalid", vin_message(vin, problem), vin)
@@ -391,15 +392,17 @@ def _register_streaming(record: BulkImport, errors: ErrorLog) -> int | None:
 
     import psycopg
 
-    from apps.batteries.ledger import _EPOCH
+    from apps.batteries.ledger import micros
 
     started = time.perf_counter()
     progress = Progress(record)
     actor, user = record.enterprise_id, record.created_by_id
     occurred = timezone.now()
-    micros = (occurred - _EPOCH) // dt.timedelta(microseconds=1)
     stamp = occurred.isoformat()
-    hash_prefix = f"|{{code}}|1|produced|{actor}|||{micros}|"
+    # ledger_hash_py, unrolled for the hot loop: prev | code | 1 | produced | actor | | | occurred | details | user | recorded
+    hash_head = "|"
+    hash_middle = f"|1|produced|{actor}|||{micros(occurred)}|"
+    hash_tail = f"|{'' if user is None else user}|{micros(occurred)}"
     sha256 = hashlib.sha256
     parents: list[tuple[int, str, str]] = []
     try:
@@ -426,7 +429,7 @@ def _register_streaming(record: BulkImport, errors: ErrorLog) -> int | None:
                             line, code, mfr, ptype, chem, spec, trace, produced, serial, capacity, weight, parent = row
                             battery_id = next_id()
                             details = "{}" if parent is NULL else '{"parent": "%s"}' % parent
-                            digest = sha256((hash_prefix.replace("{code}", code, 1) + details).encode()).hexdigest()
+                            digest = sha256((hash_head + code + hash_middle + details + hash_tail).encode()).hexdigest()
                             buffer.append(f"{battery_id}\t{code}\t{mfr}\t{ptype}\t{chem}\t{spec}\t{trace}\t{produced}\t"
                                           f"{serial}\t{capacity}\t{weight}\t{actor}\t{actor}\tin_stock\tf\t1\t{digest}\t"
                                           f"{stamp}\t{stamp}\n")
@@ -626,7 +629,7 @@ WITH ins AS (
            'in_stock', false, 1,
            bt_ledger_hash('', code, 1, 'produced', %(actor)s, NULL, NULL, %(occurred)s,
                           CASE WHEN parent_code IS NULL THEN '{}'::jsonb
-                               ELSE jsonb_build_object('parent', parent_code) END),
+                               ELSE jsonb_build_object('parent', parent_code) END, %(user)s, %(occurred)s),
            now(), now()
     FROM stage
     ORDER BY row_no
@@ -635,7 +638,7 @@ WITH ins AS (
 INSERT INTO batteries_batteryevent
     (battery_id, seq, kind, actor_id, counterparty_id, vehicle_id, occurred_at, recorded_at, recorded_by_id,
      details, prev_hash, hash)
-SELECT ins.id, 1, 'produced', %(actor)s, NULL, NULL, %(occurred)s, now(), %(user)s,
+SELECT ins.id, 1, 'produced', %(actor)s, NULL, NULL, %(occurred)s, %(occurred)s, %(user)s,
        CASE WHEN s.parent_code IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('parent', s.parent_code) END,
        '', ins.ledger_head
 FROM ins JOIN stage s ON s.code = ins.code

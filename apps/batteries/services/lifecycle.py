@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,8 +64,16 @@ def require_role(enterprise: Enterprise, operation: str) -> None:
                           % {"roles": allowed}, status=403)
 
 
+def ascii_upper(raw: str) -> str:
+    """Upper-case a-z only: str.upper() would turn 'ı' into 'I' or 'ß' into 'SS' and hide a forbidden character."""
+    return (raw or "").strip().translate(_ASCII_UPPER)
+
+
+_ASCII_UPPER = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
+
+
 def check_battery_code(raw: str, *, field: str = "code"):
-    code = (raw or "").strip().upper()
+    code = ascii_upper(raw)
     try:
         return parse_battery_code(code, today=timezone.localdate())
     except BatteryCodeError as exc:
@@ -73,7 +82,7 @@ def check_battery_code(raw: str, *, field: str = "code"):
 
 
 def check_vin(raw: str, *, field: str = "vin") -> str:
-    vin = (raw or "").strip().upper()
+    vin = ascii_upper(raw)
     problem = vin_problem(vin, strict=settings.VIN_STRICT_CHECK_DIGIT)
     if problem is not None:
         raise DomainError(code=ErrorCode.VIN_INVALID, message=vin_message(vin, problem), field=field)
@@ -124,7 +133,7 @@ def lock_batteries(codes: list[str], *, field: str = "code") -> dict[str, Batter
 
 
 def lock_battery(raw_code: str, *, field: str = "code") -> Battery:
-    code = (raw_code or "").strip().upper()
+    code = ascii_upper(raw_code)
     return lock_batteries([code], field=field)[code]
 
 
@@ -149,6 +158,27 @@ def require_not_waste(battery: Battery, *, field: str = "code") -> None:
         raise DomainError(code=ErrorCode.BATTERY_IS_WASTE,
                           message=_("Battery %(code)s was declared waste; it can no longer be installed in a vehicle.")
                           % {"code": battery.code}, field=field, status=409)
+
+
+def require_pack(battery: Battery, *, field: str = "code") -> None:
+    if battery.product_type != ProductType.PACK:
+        raise DomainError(code=ErrorCode.TRANSITION_NOT_ALLOWED,
+                          message=_("Only packs are installed in vehicles; %(code)s is a %(type)s.")
+                          % {"code": battery.code, "type": ProductType(battery.product_type).label}, field=field,
+                          status=409)
+
+
+def require_after_last_event(battery: Battery, occurred: dt.datetime, *, field: str = "occurred_at") -> None:
+    """An event cannot be dated before the battery's previous event: the ledger tells a story in order."""
+    from apps.batteries.models import BatteryEvent
+
+    last = (BatteryEvent.objects.filter(battery_id=battery.pk).order_by("-seq").values_list("occurred_at", flat=True)
+            .first())
+    if last is not None and occurred < last:
+        raise DomainError(code=ErrorCode.OCCURRED_AT_INVALID,
+                          message=_("The event time %(when)s is before the battery's previous event (%(last)s).")
+                          % {"when": timezone.localtime(occurred).strftime("%Y-%m-%d %H:%M"),
+                             "last": timezone.localtime(last).strftime("%Y-%m-%d %H:%M")}, field=field)
 
 
 def vehicle_for_update(vin: str, *, field: str = "vin") -> Vehicle:
@@ -212,13 +242,19 @@ def battery_register(*, actor, code: str, capacity_kwh=None, weight_kg=None, par
                           message=_("Battery %(code)s is already registered.") % {"code": parsed.code}, field="code",
                           status=409)
     now = timezone.now()
-    battery = Battery.objects.create(
-        code=parsed.code, manufacturer_code=parsed.manufacturer_code, product_type=parsed.product_type,
-        chemistry=parsed.battery_type, spec_code=parsed.spec_code, trace_code=parsed.trace_code,
-        production_date=parsed.production_date, serial=parsed.serial, capacity_kwh=capacity, weight_kg=weight,
-        parent=parent, maker=enterprise, holder=enterprise, status=BatteryStatus.IN_STOCK,
-        registered_at=now, updated_at=now,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: the same code registered at the same moment by another request
+            battery = Battery.objects.create(
+                code=parsed.code, manufacturer_code=parsed.manufacturer_code, product_type=parsed.product_type,
+                chemistry=parsed.battery_type, spec_code=parsed.spec_code, trace_code=parsed.trace_code,
+                production_date=parsed.production_date, serial=parsed.serial, capacity_kwh=capacity, weight_kg=weight,
+                parent=parent, maker=enterprise, holder=enterprise, status=BatteryStatus.IN_STOCK,
+                registered_at=now, updated_at=now,
+            )
+    except IntegrityError:
+        raise DomainError(code=ErrorCode.BATTERY_ALREADY_REGISTERED,
+                          message=_("Battery %(code)s is already registered.") % {"code": parsed.code}, field="code",
+                          status=409)
     ledger_append(battery=battery, kind=EventKind.PRODUCED, actor_id=enterprise.pk, user_id=_user_id(actor),
                   occurred_at=occurred, details={"parent": parent.code} if parent else {})
     _save(battery)
@@ -267,10 +303,8 @@ def battery_install(*, actor, code: str, vin: str, occurred_at=None, model_name:
     require_holder(battery, enterprise)
     require_status(battery, {BatteryStatus.IN_STOCK}, _("installation"))
     require_not_waste(battery)
-    if battery.product_type != ProductType.PACK:
-        raise DomainError(code=ErrorCode.TRANSITION_NOT_ALLOWED,
-                          message=_("Only packs are installed in vehicles; %(code)s is a %(type)s.")
-                          % {"code": battery.code, "type": ProductType(battery.product_type).label}, field="code")
+    require_pack(battery)
+    require_after_last_event(battery, occurred)
     ledger_append(battery=battery, kind=EventKind.INSTALLED, actor_id=enterprise.pk, user_id=_user_id(actor),
                   vehicle_id=vehicle.pk, occurred_at=occurred)
     battery.status, battery.vehicle = BatteryStatus.INSTALLED, vehicle
@@ -296,7 +330,7 @@ def _swap_like(*, actor, operation: str, vin: str, out_code: str, in_code: str, 
         raise DomainError(code=ErrorCode.NOT_SWAP_MODEL,
                           message=_("Vehicle %(vin)s is not a battery-swap model; use a repair replacement instead.")
                           % {"vin": vin}, field="vin", status=409)
-    out_code, in_code = (out_code or "").strip().upper(), (in_code or "").strip().upper()
+    out_code, in_code = ascii_upper(out_code), ascii_upper(in_code)
     if out_code == in_code:
         raise DomainError(code=ErrorCode.INVALID, message=_("The battery taken out and the one put in must differ."),
                           field="in_code")
@@ -306,6 +340,9 @@ def _swap_like(*, actor, operation: str, vin: str, out_code: str, in_code: str, 
     require_holder(new, enterprise, field="in_code")
     require_status(new, {BatteryStatus.IN_STOCK}, _("installation"), field="in_code")
     require_not_waste(new, field="in_code")
+    require_pack(new, field="in_code")
+    require_after_last_event(old, occurred)
+    require_after_last_event(new, occurred)
     ledger_append(battery=old, kind=out_kind, actor_id=enterprise.pk, user_id=_user_id(actor), vehicle_id=vehicle.pk,
                   occurred_at=occurred, details={"replaced_by": new.code, "previous_holder": old.holder_id})
     old.status, old.vehicle, old.holder = BatteryStatus.IN_STOCK, None, enterprise
@@ -344,6 +381,7 @@ def battery_remove(*, actor, code: str, vin: str, occurred_at=None, details: dic
                           field="vin")
     battery = lock_battery(code)
     _take_out(battery, vehicle, field="code")
+    require_after_last_event(battery, occurred)
     ledger_append(battery=battery, kind=EventKind.REMOVED, actor_id=enterprise.pk, user_id=_user_id(actor),
                   vehicle_id=vehicle.pk, occurred_at=occurred,
                   details={"previous_holder": battery.holder_id, **(details or {})})
@@ -364,6 +402,7 @@ def battery_declare_waste(*, actor, code: str, occurred_at=None, reason: str = "
         raise DomainError(code=ErrorCode.TRANSITION_NOT_ALLOWED,
                           message=_("Battery %(code)s is already declared waste.") % {"code": battery.code},
                           field="code", status=409)
+    require_after_last_event(battery, occurred)
     ledger_append(battery=battery, kind=EventKind.DECLARED_WASTE, actor_id=enterprise.pk, user_id=_user_id(actor),
                   occurred_at=occurred, details={"reason": reason} if reason else {})
     battery.is_waste = True
@@ -396,9 +435,10 @@ def waste_recipient_refusal(*, recipient: Enterprise, chemistry: str, on_date: d
 def resolve_recipient(recipient) -> Enterprise:
     """An Enterprise, its id, or its unified social credit code (what integrators know)."""
     if isinstance(recipient, Enterprise):
-        found = recipient
+        # Re-read (and hold) the row: an instance loaded earlier may predate a suspension.
+        found = Enterprise.objects.select_for_update(no_key=True).filter(pk=recipient.pk).first()
     else:
-        value = str(recipient or "").strip().upper()
+        value = ascii_upper(str(recipient or ""))
         qs = Enterprise.objects.filter(status=Enterprise.Status.ACTIVE)
         found = qs.filter(uscc=value).first() or (qs.filter(pk=int(value)).first() if value.isdigit() and len(value) < 18 else None)
     if found is None or found.status != Enterprise.Status.ACTIVE:
@@ -426,6 +466,7 @@ def battery_hand_over(*, actor, code: str, recipient, occurred_at=None) -> Batte
                                           on_date=timezone.localtime(occurred).date())
         if refusal:
             raise refusal
+    require_after_last_event(battery, occurred)
     ledger_append(battery=battery, kind=EventKind.HANDED_OVER, actor_id=enterprise.pk, user_id=_user_id(actor),
                   counterparty_id=target.pk, occurred_at=occurred, details={"waste": battery.is_waste})
     battery.status, battery.transit_to = BatteryStatus.IN_TRANSIT, target
@@ -454,6 +495,7 @@ def battery_receive(*, actor, code: str, occurred_at=None) -> Battery:
         if refusal:
             raise refusal
     sender = battery.holder_id
+    require_after_last_event(battery, occurred)
     ledger_append(battery=battery, kind=EventKind.RECEIVED, actor_id=enterprise.pk, user_id=_user_id(actor),
                   counterparty_id=sender, occurred_at=occurred)
     battery.status, battery.holder, battery.transit_to = BatteryStatus.IN_STOCK, enterprise, None
@@ -470,6 +512,7 @@ def battery_refuse(*, actor, code: str, reason: str, occurred_at=None) -> Batter
         raise DomainError(code=ErrorCode.REASON_REQUIRED, message=_("Give the reason for refusing."), field="reason")
     occurred = check_occurred_at(occurred_at)
     battery = _in_transit_to_me(code, enterprise)
+    require_after_last_event(battery, occurred)
     ledger_append(battery=battery, kind=EventKind.REFUSED, actor_id=enterprise.pk, user_id=_user_id(actor),
                   counterparty_id=battery.holder_id, occurred_at=occurred, details={"reason": reason[:2000]})
     battery.status, battery.transit_to = BatteryStatus.IN_STOCK, None
@@ -507,6 +550,7 @@ def battery_recycle(*, actor, code: str, input_weight_kg, occurred_at=None) -> B
                           field="code", status=409)
     licence = _licence_for(enterprise, battery.chemistry, rules.RECYCLING_SCOPES,
                            timezone.localtime(occurred).date(), what=_("recycling"))
+    require_after_last_event(battery, occurred)
     ledger_append(battery=battery, kind=EventKind.RECYCLED, actor_id=enterprise.pk, user_id=_user_id(actor),
                   occurred_at=occurred, details={"input_weight_kg": str(weight), "licence": licence.number})
     battery.status = BatteryStatus.RECYCLED
@@ -536,7 +580,8 @@ def battery_remanufacture(*, actor, source_codes: list[str], new_code: str, fiel
         raise DomainError(code=ErrorCode.STANDARD_NUMBER_INVALID,
                           message=_("Give the number of the quality standard the product meets, e.g. GB/T 36276-2018."),
                           field="standard_number")
-    sources = [(c or "").strip().upper() for c in source_codes or [] if (c or "").strip()]
+    # The same battery listed twice is used once.
+    sources = list(dict.fromkeys(ascii_upper(c) for c in source_codes or [] if (c or "").strip()))
     if not sources:
         raise DomainError(code=ErrorCode.INVALID, message=_("List the waste batteries used."), field="source_codes")
     parsed = check_battery_code(new_code, field="new_code")
@@ -561,14 +606,21 @@ def battery_remanufacture(*, actor, source_codes: list[str], new_code: str, fiel
                               message=_("Battery %(code)s has not been declared waste.") % {"code": code},
                               field="source_codes", status=409)
         _licence_for(enterprise, source.chemistry, [rules.REMANUFACTURE_SCOPE], on_date, what=_("repurposing"))
+        require_after_last_event(source, occurred)
     now = timezone.now()
-    product = Battery.objects.create(
-        code=parsed.code, manufacturer_code=parsed.manufacturer_code, product_type=parsed.product_type,
-        chemistry=parsed.battery_type, spec_code=parsed.spec_code, trace_code=parsed.trace_code,
-        production_date=parsed.production_date, serial=parsed.serial,
-        capacity_kwh=positive_decimal(capacity_kwh, field="capacity_kwh"),
-        weight_kg=positive_decimal(weight_kg, field="weight_kg"),
-        maker=enterprise, holder=enterprise, status=BatteryStatus.IN_STOCK, registered_at=now, updated_at=now)
+    capacity = positive_decimal(capacity_kwh, field="capacity_kwh")
+    weight = positive_decimal(weight_kg, field="weight_kg")
+    try:
+        with transaction.atomic():
+            product = Battery.objects.create(
+                code=parsed.code, manufacturer_code=parsed.manufacturer_code, product_type=parsed.product_type,
+                chemistry=parsed.battery_type, spec_code=parsed.spec_code, trace_code=parsed.trace_code,
+                production_date=parsed.production_date, serial=parsed.serial, capacity_kwh=capacity, weight_kg=weight,
+                maker=enterprise, holder=enterprise, status=BatteryStatus.IN_STOCK, registered_at=now, updated_at=now)
+    except IntegrityError:
+        raise DomainError(code=ErrorCode.BATTERY_ALREADY_REGISTERED,
+                          message=_("Battery %(code)s is already registered.") % {"code": parsed.code},
+                          field="new_code", status=409)
     record = Remanufacture.objects.create(product=product, field_of_use=field_of_use, standard_number=standard_number,
                                           actor=enterprise)
     for code in sources:

@@ -1,0 +1,99 @@
+"""Reads for the battery pages. Each starts from the actor's visible set: another enterprise's battery or import
+looks exactly like one that does not exist (tenant isolation)."""
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from apps.batteries.models import Battery, BatteryStatus, BulkImport, Remanufacture, Vehicle
+from apps.core.errors import NotFound
+
+LIST_RELATED = ("holder", "maker", "vehicle", "transit_to")
+CARD_RELATED = (*LIST_RELATED, "parent", "used_in__remanufacture__product")
+VIN_LENGTH = 17
+CODE_LENGTH = 24
+
+
+def battery_list(*, actor, q: str | None = None, status: str | None = None, chemistry: str | None = None,
+                 product_type: str | None = None, is_waste: bool | None = None, holder=None) -> QuerySet:
+    """The batteries the actor may see, newest first. `q` is a battery code (24 characters: exact; shorter: the
+    codes starting with it) or a VIN (the batteries installed in that vehicle); case does not matter."""
+    qs = Battery.objects.visible_to(actor).select_related(*LIST_RELATED)
+    q = (q or "").strip().upper()
+    if len(q) == CODE_LENGTH:
+        qs = qs.filter(code=q)
+    elif len(q) == VIN_LENGTH:
+        # 17 characters: a VIN, or (rarely) the start of a battery code. A subquery rather than a join keeps
+        # each side on its own index.
+        qs = qs.filter(Q(vehicle_id__in=Vehicle.objects.filter(vin=q).values("pk")) | Q(code__startswith=q))
+    elif q:
+        qs = qs.filter(code__startswith=q)
+    if status:
+        qs = qs.filter(status=status)
+    if chemistry:
+        qs = qs.filter(chemistry=chemistry)
+    if product_type:
+        qs = qs.filter(product_type=product_type)
+    if is_waste is not None:
+        qs = qs.filter(is_waste=is_waste)
+    if holder is not None:
+        qs = qs.filter(holder=holder)
+    return qs.order_by("-pk")
+
+
+def battery_get(*, actor, code: str) -> Battery:
+    """One battery for its identity card, with everything the card shows about it in the same query."""
+    battery = (Battery.objects.visible_to(actor).select_related(*CARD_RELATED)
+               .filter(code=(code or "").strip().upper()).first())
+    if battery is None:
+        raise NotFound()
+    return battery
+
+
+def battery_public_get(*, code: str) -> Battery:
+    """Any registered battery, for the public tier of its card (which shows no holder, vehicle or event)."""
+    battery = Battery.objects.select_related("maker").filter(code=(code or "").strip().upper()).first()
+    if battery is None:
+        raise NotFound()
+    return battery
+
+
+def battery_remanufacture(battery: Battery) -> Remanufacture | None:
+    """The remanufacturing record that produced `battery`, with its sources, or None."""
+    return Remanufacture.objects.filter(product=battery).prefetch_related("sources__source").first()
+
+
+def codes_hidden_from(*, actor, codes: list[str]) -> bool:
+    """True when one of `codes` is registered but not visible to the actor: the page answers 404, as if unknown."""
+    codes = [c for c in codes if c]
+    if not codes:
+        return False
+    visible = Battery.objects.visible_to(actor).filter(code__in=codes).values("pk")
+    return Battery.objects.filter(code__in=codes).exclude(pk__in=visible).exists()
+
+
+def incoming_list(*, actor) -> QuerySet:
+    """Batteries handed over to the actor's enterprise and waiting to be received or refused, oldest first."""
+    enterprise = actor.enterprise
+    if enterprise is None:
+        return Battery.objects.none()
+    return (Battery.objects.filter(status=BatteryStatus.IN_TRANSIT, transit_to=enterprise)
+            .select_related("holder", "maker").order_by("updated_at", "pk"))
+
+
+def _own_imports(actor) -> QuerySet:
+    enterprise = actor.enterprise
+    if enterprise is None:
+        return BulkImport.objects.none()
+    return BulkImport.objects.filter(enterprise=enterprise)
+
+
+def bulk_import_list(*, actor) -> QuerySet:
+    """The enterprise's imports, newest first (without the stored errors, which only the detail page shows)."""
+    return _own_imports(actor).select_related("created_by").defer("errors").order_by("-created_at", "-pk")
+
+
+def bulk_import_get(*, actor, pk) -> BulkImport:
+    try:
+        return _own_imports(actor).get(pk=pk)
+    except (BulkImport.DoesNotExist, ValueError, TypeError):
+        raise NotFound()
