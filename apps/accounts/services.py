@@ -26,6 +26,22 @@ def api_key_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+MAX_LOGIN_EMAIL = 150  # the e-mail address becomes the user name
+
+
+def check_login_email(email: str, *, field: str = "email") -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError(code=ErrorCode.INVALID, message=_("Enter a valid e-mail address."), field=field)
+    if len(email) > MAX_LOGIN_EMAIL:
+        raise DomainError(code=ErrorCode.INVALID,
+                          message=_("This e-mail address has %(n)d characters; sign-in addresses may have at most "
+                                    "%(max)d.") % {"n": len(email), "max": MAX_LOGIN_EMAIL}, field=field)
+    return email
+
+
 def _acting_enterprise(actor, perm: str) -> Enterprise:
     require(actor, perm)
     return actor.membership.enterprise
@@ -36,11 +52,7 @@ def staff_invite(*, actor, email: str, full_name: str = "", role: str = Membersh
     """An enterprise admin invites a colleague: the account is created without a password and the colleague
     receives a link to choose one (valid for PASSWORD_RESET_TIMEOUT)."""
     enterprise = _acting_enterprise(actor, "enterprises.manage_staff")
-    email = (email or "").strip()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise DomainError(code=ErrorCode.INVALID, message=_("Enter a valid e-mail address."), field="email")
+    email = check_login_email(email)
     full_name = reject_markup(full_name or "", field="full_name")
     if role not in Membership.Role.values:
         raise DomainError(code=ErrorCode.INVALID, message=_("Unknown role."), field="role")
@@ -72,6 +84,9 @@ def invitation_link(user: User) -> str:
 
 def _staff_member(actor, membership_id) -> Membership:
     enterprise = _acting_enterprise(actor, "enterprises.manage_staff")
+    # Lock the enterprise first: two admins deactivating each other at once serialise here, so the
+    # "at least one active administrator" check below sees the other's outcome.
+    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
     try:
         return Membership.objects.select_related("user").select_for_update().get(pk=membership_id, enterprise=enterprise)
     except (Membership.DoesNotExist, ValueError, TypeError):
@@ -136,11 +151,7 @@ def regulator_invite(*, actor, email: str, full_name: str = "", kind: str, provi
     """An admin adds a reviewer or another admin; they choose a password through an e-mailed link and enrol
     their authenticator app at first sign-in."""
     require(actor, "enterprises.manage_licences")
-    email = (email or "").strip()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise DomainError(code=ErrorCode.INVALID, message=_("Enter a valid e-mail address."), field="email")
+    email = check_login_email(email)
     if kind not in (User.Kind.REVIEWER, User.Kind.ADMIN):
         raise DomainError(code=ErrorCode.INVALID, message=_("Choose reviewer or administrator."), field="kind")
     if User.objects.annotate(e=Lower("email")).filter(e=email.lower()).exists() or \

@@ -50,3 +50,11 @@ def exception_handler(exc, context):
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
         response.data = {"code": code, "message": str(detail), "field": None}
     return response
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown paths under /api/ answer in the API's own error shape, not with an HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"code": "not_found", "message": _("No such API endpoint: %(path)s") % {"path": request.path},
+                         "field": None}, status=404)

@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     LAST_ENTERPRISE_ADMIN = "last_enterprise_admin"
     API_KEY_INVALID = "api_key_invalid"
     API_KEY_REVOKED = "api_key_revoked"
+    API_KEY_OWNER_INACTIVE = "api_key_owner_inactive"
     # enterprises
     USCC_INVALID = "uscc_invalid"
     USCC_DUPLICATE = "uscc_duplicate"

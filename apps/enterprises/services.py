@@ -77,9 +77,7 @@ def _clean_company_fields(data: dict) -> dict:
         if not value:
             raise DomainError(code=ErrorCode.INVALID, message=_("This field is required."), field=field)
         cleaned[field] = value
-    cleaned["contact_email"] = str(data.get("contact_email", "") or "").strip()
-    if not cleaned["contact_email"]:
-        raise DomainError(code=ErrorCode.INVALID, message=_("This field is required."), field="contact_email")
+    cleaned["contact_email"] = _email(data.get("contact_email"), field="contact_email", max_length=254)
     province = data.get("province")
     if province not in Province.values:
         raise DomainError(code=ErrorCode.INVALID, message=_("Choose a province from the list."), field="province")
@@ -93,6 +91,23 @@ def _clean_company_fields(data: dict) -> dict:
     cleaned["roles"] = roles
     cleaned["uscc"] = uscc_validate(data.get("uscc", ""))
     return cleaned
+
+
+def _email(raw, *, field: str, max_length: int) -> str:
+    from django.core.validators import validate_email
+
+    email = str(raw or "").strip()
+    if not email:
+        raise DomainError(code=ErrorCode.INVALID, message=_("This field is required."), field=field)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError(code=ErrorCode.INVALID, message=_("Enter a valid e-mail address."), field=field)
+    if len(email) > max_length:
+        raise DomainError(code=ErrorCode.INVALID,
+                          message=_("This e-mail address has %(n)d characters; at most %(max)d are allowed.")
+                          % {"n": len(email), "max": max_length}, field=field)
+    return email
 
 
 def _record_status(enterprise: Enterprise, *, action: str, actor, comment: str = "", from_status: str = "") -> None:
@@ -126,6 +141,10 @@ def enterprise_register(
     check_pdf_upload(business_licence, field="business_licence", max_bytes=settings.BUSINESS_LICENCE_MAX_BYTES)
 
     applicant_username = reject_markup(applicant_username, field="applicant_username")
+    applicant_email = _email(applicant_email, field="applicant_email", max_length=254)
+    if not applicant_username or len(applicant_username) > 150:
+        raise DomainError(code=ErrorCode.INVALID, message=_("A user name has 1 to 150 characters."),
+                          field="applicant_username")
     applicant_full_name = reject_markup(applicant_full_name, field="applicant_full_name")
     if User.objects.filter(username__iexact=applicant_username).exists():
         raise DomainError(code=ErrorCode.USER_ALREADY_EXISTS, message=_("This user name is taken."),

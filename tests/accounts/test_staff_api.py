@@ -132,10 +132,6 @@ def test_email_too_long_for_a_user_name_is_refused_not_a_server_error(api_for, a
     assert counts() == before
 
 
-@pytest.mark.xfail(strict=True, raises=DataError, reason=(
-    "apps/accounts/services.py staff_invite: the e-mail address becomes the user name (150 characters) unchecked, "
-    "so a valid longer address fails in the database (StringDataRightTruncation, a 500 on the staff page) "
-    "instead of a DomainError on field email"))
 def test_staff_invite_service_refuses_an_email_too_long_for_a_user_name(alice):
     with pytest.raises(DomainError) as exc:
         account_services.staff_invite(actor=alice, email=_long_email(185))
@@ -316,9 +312,6 @@ def test_unknown_membership_is_404(api_for, alice):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, reason=(
-    "apps/accounts/services.py staff_deactivate: the last-admin check only locks the target membership, so two "
-    "admins deactivating each other at once both pass it and the enterprise is left with no active admin"))
 def test_two_admins_deactivating_each_other_at_once_leave_one_active_admin(alice, alice_co, monkeypatch):
     carol = MembershipFactory(enterprise=alice_co, role=Membership.Role.ADMIN, user__username="carol")
     alice_membership = Membership.objects.get(user=alice)

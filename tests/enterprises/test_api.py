@@ -224,9 +224,6 @@ def test_nested_validation_errors_name_the_item(api_for, admin_user, alice_co):
     assert_error(response, 400, "invalid_choice", field="scopes.1")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "config/urls.py: an unknown path under /api/v1/ falls through to Django's HTML 404 page instead of "
-    "the API's {code, message, field} JSON"))
 def test_unknown_api_path_answers_with_the_json_error_shape(api_for, alice):
     response = api_for(alice).get(f"{API}/enterprise/nope/")
     assert response.status_code == 404

@@ -126,10 +126,6 @@ def test_wrong_check_character_is_refused_naming_the_expected_one(nothing_saved)
     assert "B" in body["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "config/urls.py + LocaleMiddleware: with i18n_patterns(prefix_default_language=False) every unprefixed path, "
-    "/api/ included, is forced to LANGUAGE_CODE (zh-hans), so Accept-Language is ignored and an API client can "
-    "never get English messages"))
 def test_api_messages_follow_accept_language(nothing_saved):
     response = APIClient().post(URL, application(uscc="91350200776049653B"), format="multipart",
                                 HTTP_ACCEPT_LANGUAGE="en")
@@ -280,10 +276,6 @@ def test_overlong_email_is_refused_not_a_server_error(nothing_saved, field):
     assert_error(post(application(**{field: email})), 400, "max_length", field=field)
 
 
-@pytest.mark.xfail(strict=True, raises=DataError, reason=(
-    "apps/enterprises/services.py enterprise_register (and RegistrationForm, whose EmailField allows 320 "
-    "characters): e-mail addresses longer than the 254-character columns reach the database unchecked and the "
-    "public registration page answers 500 instead of a DomainError on the field"))
 def test_registration_service_refuses_an_overlong_email(db):
     from apps.core.errors import DomainError
     from apps.enterprises.services import enterprise_register

@@ -7,8 +7,8 @@ from apps.accounts.models import APIKey
 class AccountInGoodStanding(permissions.BasePermission):
     """Signed-in, verified with 2FA if a regulator, and (for company staff) with an active enterprise.
 
-    An API key acts for its enterprise even after the person who created it has left; everything else
-    is about the person signed in.
+    An API key is checked by its authentication class (revoked, creator deactivated, enterprise suspended:
+    see ADR 0004); everything else is about the person signed in.
     """
 
     def has_permission(self, request, view) -> bool:
