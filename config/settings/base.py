@@ -237,8 +237,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+from celery.schedules import crontab  # noqa: E402
+
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-idempotency-records": {"task": "apps.core.tasks.purge_idempotency_records", "schedule": 60 * 60},
+    # Recompute every ledger chain at night; a break is logged as an error (and returned as a count).
+    "ledger-verify-nightly": {"task": "apps.batteries.tasks.ledger_verify_all", "schedule": crontab(hour=2, minute=30)},
 }
 
 # --- Content security policy (django-csp 4) --------------------------------------------------------------------
