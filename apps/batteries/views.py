@@ -3,8 +3,11 @@ the incoming handovers and the bulk uploads. All thin: forms check shape, servic
 the viewer may not see is a 404, exactly like one that does not exist."""
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from pathlib import PurePath
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -35,6 +38,7 @@ from apps.batteries.forms import (
     ReplaceForm,
     SwapForm,
 )
+from apps.batteries.imports.columns import TEMPLATE_HEADERS
 from apps.batteries.ledger import event_list
 from apps.batteries.models import BatteryStatus, BulkImport, EventKind, FieldOfUse, ProductType
 from apps.batteries.services.imports import DuplicateImport
@@ -92,7 +96,8 @@ def battery_card(request, code: str):
         used_in = None
     public_url = _public_url(request, battery.code)
     return render(request, "batteries/card.html", {
-        "battery": battery, "events": [(e, _event_details(e)) for e in events], "children": children, "children_count": children_count,
+        "battery": battery, "events": [(e, _event_details(e)) for e in events],
+        "children": children, "children_count": children_count,
         "remanufacture": remanufacture, "used_in": used_in,
         "public_url": public_url, "qr": segno.make_qr(public_url, error="m").svg_data_uri(scale=4, border=2),
         "steps": _next_steps(request.user, battery),
@@ -185,8 +190,6 @@ def _next_steps(user, battery) -> NextSteps:
         steps.forms.append(CardAction(name, form, reverse(f"batteries:{name}"), ACTIONS[name]))
 
     def link(name, label, **params):
-        from urllib.parse import urlencode
-
         steps.links.append((reverse(f"batteries:{name}") + "?" + urlencode(params), label))
 
     if battery.status == BatteryStatus.IN_TRANSIT and battery.transit_to_id == enterprise.pk:
@@ -534,7 +537,8 @@ def upload_errors_file(request, pk: int):
     if not record.errors_file:
         raise Http404
     suffix = PurePath(record.errors_file.name).suffix or ".csv"
-    return FileResponse(record.errors_file.open("rb"), as_attachment=True, filename=f"import-{record.pk}-errors{suffix}",
+    return FileResponse(record.errors_file.open("rb"), as_attachment=True,
+                        filename=f"import-{record.pk}-errors{suffix}",
                         content_type="text/csv; charset=utf-8" if suffix == ".csv" else None)
 
 
@@ -542,13 +546,8 @@ def upload_errors_file(request, pk: int):
 @require_GET
 def upload_template(request, kind: str):
     """An empty CSV with the header row of one kind of file (UTF-8 with BOM, so that Excel opens it right)."""
-    from apps.batteries.imports.columns import TEMPLATE_HEADERS
-
     if kind not in TEMPLATE_HEADERS:
         raise Http404
-    import csv
-    import io
-
     buffer = io.StringIO()
     csv.writer(buffer).writerow(TEMPLATE_HEADERS[kind])
     response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
