@@ -7,7 +7,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError
 from django.utils import timezone, translation
 
 from apps.accounts.models import User
