@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.batteries import services
 from apps.batteries.ledger import ledger_verify
@@ -80,8 +80,9 @@ def test_waste_goes_only_to_a_collection_point_or_a_licensed_recycler(maker, unl
     code = make_code()
     services.battery_register(actor=maker, code=code)
     services.battery_declare_waste(actor=maker, code=code)
-    err = refused("recipient_not_licensed", services.battery_hand_over, actor=maker, code=code,
-                  recipient=unlicensed_recycler.enterprise)
+    with translation.override("en"):
+        err = refused("recipient_not_licensed", services.battery_hand_over, actor=maker, code=code,
+                      recipient=unlicensed_recycler.enterprise)
     assert "rule 3" in str(err.message)
     services.battery_hand_over(actor=maker, code=code, recipient=collector.enterprise)
 
@@ -129,8 +130,10 @@ def test_remanufacture_refuses_electric_bicycles_citing_the_rule(maker, recycler
     services.battery_declare_waste(actor=maker, code=source)
     services.battery_hand_over(actor=maker, code=source, recipient=recycler.enterprise)
     services.battery_receive(actor=recycler, code=source)
-    err = refused("field_of_use_banned", services.battery_remanufacture, actor=recycler, source_codes=[source],
-                  new_code=make_code("9RX", chem="B"), field_of_use="electric_bicycle", standard_number="GB/T 36276-2018")
+    with translation.override("en"):
+        err = refused("field_of_use_banned", services.battery_remanufacture, actor=recycler, source_codes=[source],
+                      new_code=make_code("9RX", chem="B"), field_of_use="electric_bicycle",
+                      standard_number="GB/T 36276-2018")
     assert "rule 2" in str(err.message)
     product = services.battery_remanufacture(actor=recycler, source_codes=[source], new_code=make_code("9RX", chem="B"),
                                              field_of_use="energy_storage", standard_number="GB/T 36276-2018")
