@@ -297,9 +297,13 @@ def _visible(request, code: str) -> Battery:
     return selectors.battery_get(actor=request.user, code=code)
 
 
+_ASCII_UPPER = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
+
+
 def _hidden_codes(request, codes) -> set[str]:
-    """Of `codes`, those registered but not visible to the caller (one query for any number of codes)."""
-    wanted = {str(c).strip().upper() for c in codes if c}
+    """Of `codes`, those registered but not visible to the caller (one query for any number of codes). Only a-z
+    are upper-cased, as the services do: 'ı'.upper() is 'I', and must not turn a bad code into someone's code."""
+    wanted = {str(c).strip().translate(_ASCII_UPPER) for c in codes if c}
     if not wanted:
         return set()
     visible = Battery.objects.visible_to(request.user).filter(code__in=wanted).values("pk")
@@ -522,7 +526,7 @@ class _BulkAPI(IdempotentAPIView):
                     errors.extend({"index": index, **e} for e in _flatten(shape.errors))
                     continue
                 data = dict(shape.validated_data)
-                if str(data.get(self.code_field) or "").strip().upper() in hidden:
+                if str(data.get(self.code_field) or "").strip().translate(_ASCII_UPPER) in hidden:
                     errors.append({"index": index, "code": ErrorCode.NOT_FOUND, "message": _("Not found."),
                                    "field": self.code_field})
                     continue
