@@ -59,7 +59,7 @@ class Vehicle(models.Model):
         ACTIVE = "active", _("In use")
         SCRAPPED = "scrapped", _("Scrapped")
 
-    vin = models.CharField(_("VIN"), max_length=17)
+    vin = models.CharField(_("VIN"), max_length=17, db_collation="C")
     maker = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+", null=True,
                               blank=True)
     model_name = models.CharField(_("model"), max_length=100, blank=True)
@@ -81,7 +81,9 @@ class Vehicle(models.Model):
 class Battery(models.Model):
     """One pack, module or cell. Status, holder and vehicle are a projection of the ledger, kept here for reads."""
 
-    code = models.CharField(_("battery code"), max_length=24)
+    # "C" collation: codes are ASCII; byte order makes the unique index serve prefix searches (LIKE 'ABC%')
+    # without a second `_like` index, and keeps comparisons cheap at national volume.
+    code = models.CharField(_("battery code"), max_length=24, db_collation="C")
     manufacturer_code = models.CharField(_("manufacturer code"), max_length=3)
     product_type = models.CharField(_("product type"), max_length=1, choices=ProductType.choices)
     chemistry = models.CharField(_("chemistry"), max_length=1, choices=Chemistry.choices)
