@@ -73,6 +73,7 @@ class Vehicle(models.Model):
     class Meta:
         verbose_name = _("vehicle")
         constraints = [models.UniqueConstraint(fields=["vin"], name="vehicle_vin_unique")]
+        triggers = [pgtrigger.Protect(name="vehicle_never_deleted", operation=pgtrigger.Delete)]
 
     def __str__(self) -> str:
         return self.vin
@@ -93,11 +94,12 @@ class Battery(models.Model):
     serial = models.CharField(_("serial number"), max_length=7)
     capacity_kwh = models.DecimalField(_("capacity (kWh)"), max_digits=9, decimal_places=3, null=True, blank=True)
     weight_kg = models.DecimalField(_("weight (kg)"), max_digits=10, decimal_places=3, null=True, blank=True)
+    # References on the two national-volume tables carry no database FK constraint: PostgreSQL queues a check
+    # for every inserted row, even a NULL one (seconds per million at every bulk load). Enterprises, users,
+    # vehicles and batteries are never deleted — the database refuses it (triggers) — so references cannot
+    # dangle, and ledger_verify reports any that do. See ADR 0006.
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
-                               db_index=False, verbose_name=_("contained in"))
-    # Enterprise and user references on the two national-volume tables carry no database FK constraint: each
-    # would cost a per-row check at every bulk load (seconds per million). Enterprises and users are never
-    # deleted — the database refuses it (triggers on both tables) — so such references cannot dangle. See ADR 0006.
+                               db_index=False, verbose_name=_("contained in"), db_constraint=False)
     maker = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+", db_index=False,
                               db_constraint=False)
     status = models.CharField(_("status"), max_length=16, choices=BatteryStatus.choices, default=BatteryStatus.IN_STOCK)
@@ -105,9 +107,10 @@ class Battery(models.Model):
     holder = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("holder"), db_constraint=False)
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="batteries",
-                                db_index=False)
+                                db_index=False, db_constraint=False)
     transit_to = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", db_index=False, verbose_name=_("in transit to"))
+                                   related_name="+", db_index=False, verbose_name=_("in transit to"),
+                                   db_constraint=False)
     ledger_seq = models.PositiveIntegerField(default=0)
     ledger_head = models.CharField(max_length=64, default="")
     registered_at = models.DateTimeField(_("registered at"))
@@ -159,7 +162,7 @@ class BatteryEvent(models.Model):
     counterparty = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+", null=True,
                                      blank=True, db_index=False, verbose_name=_("counterparty"), db_constraint=False)
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                db_index=False)
+                                db_index=False, db_constraint=False)
     occurred_at = models.DateTimeField(_("occurred at"))
     recorded_at = models.DateTimeField(_("recorded at"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,

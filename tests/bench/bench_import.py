@@ -65,6 +65,7 @@ def main() -> None:
     from django.core.management import call_command
 
     settings.DEBUG = False
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     call_command("migrate", verbosity=0)
 
     from django.core.files.uploadedfile import SimpleUploadedFile

@@ -135,55 +135,64 @@ class RegisterRowValidator:
         self.i_weight = keys.index("weight_kg") if "weight_kg" in keys else None
         self.i_parent = keys.index("parent_code") if "parent_code" in keys else None
 
-    def _number(self, line, cells, index, key, errors):
-        if index is None or not cells[index]:
-            return NULL, True
-        value = cells[index]
-        if _SIMPLE_DECIMAL.fullmatch(value) and value.strip("0.") != "":
-            return value, True
+    def _number(self, line, value, key, errors):
         number = _decimal(value)
         if number == "invalid":
             errors.add(line, key, "quantity_invalid", _("%(value)s is not a number greater than zero.")
                        % {"value": repr(value[:30])}, value)
-            return None, False
-        return str(number), True
+            return None
+        return str(number)
+
+    def _decode(self, line, raw: str, column: str, errors):
+        """Decoded fields of a valid code, or None after recording why it is refused."""
+        decoded = decode_fast(raw, self.today, self.tables)  # most rows: already upper-case and valid
+        if decoded is not None:
+            return decoded
+        code = ascii_upper(raw)
+        try:
+            parsed = parse_battery_code(code, tables=self.tables, today=self.today)
+        except BatteryCodeError as exc:
+            errors.add(line, column, "battery_code_invalid", battery_code_message(code, exc.problem), code)
+            return None
+        return (parsed.code, parsed.manufacturer_code, parsed.product_type, parsed.battery_type, parsed.spec_code,
+                parsed.trace_code, parsed.production_date, parsed.serial)
 
     def __call__(self, line: int, cells: list[str], errors: ErrorLog):
-        code = ascii_upper(cells[self.i_code])
-        decoded = decode_fast(code, self.today, self.tables)
+        decoded = self._decode(line, cells[self.i_code], "code", errors)
         if decoded is None:
-            try:
-                parse_battery_code(code, tables=self.tables, today=self.today)
-            except BatteryCodeError as exc:
-                errors.add(line, "code", "battery_code_invalid", battery_code_message(code, exc.problem), code)
-                return None
+            return None
         ok = True
         if decoded[1] not in self.own:
             errors.add(line, "code", "manufacturer_code_not_yours",
                        _("Manufacturer code %(mfr)s (positions 1-3) is not assigned to your enterprise.")
-                       % {"mfr": decoded[1]}, code)
+                       % {"mfr": decoded[1]}, decoded[0])
             ok = False
-        capacity, ok1 = self._number(line, cells, self.i_capacity, "capacity_kwh", errors)
-        weight, ok2 = self._number(line, cells, self.i_weight, "weight_kg", errors)
-        parent = ascii_upper(cells[self.i_parent]) if self.i_parent is not None else ""
-        if parent:
-            parent_decoded = decode_fast(parent, self.today, self.tables)
+        capacity = weight = NULL
+        if self.i_capacity is not None and (value := cells[self.i_capacity]):
+            if not (_SIMPLE_DECIMAL.fullmatch(value) and value.strip("0.")):
+                value = self._number(line, value, "capacity_kwh", errors)
+                ok = ok and value is not None
+            capacity = value
+        if self.i_weight is not None and (value := cells[self.i_weight]):
+            if not (_SIMPLE_DECIMAL.fullmatch(value) and value.strip("0.")):
+                value = self._number(line, value, "weight_kg", errors)
+                ok = ok and value is not None
+            weight = value
+        parent = NULL
+        if self.i_parent is not None and cells[self.i_parent]:
+            parent_decoded = self._decode(line, cells[self.i_parent], "parent_code", errors)
             if parent_decoded is None:
-                try:
-                    parse_battery_code(parent, tables=self.tables, today=self.today)
-                except BatteryCodeError as exc:
-                    errors.add(line, "parent_code", "battery_code_invalid", battery_code_message(parent, exc.problem),
-                               parent)
-                    return None
+                return None
+            parent = parent_decoded[0]
             if PRODUCT_LEVEL[parent_decoded[2]] >= PRODUCT_LEVEL[decoded[2]]:
                 errors.add(line, "parent_code", "parent_invalid",
                            _("A %(child)s cannot be contained in a %(parent)s.")
                            % {"child": decoded[2], "parent": parent_decoded[2]}, parent)
                 ok = False
-        if not (ok and ok1 and ok2):
+        if not ok:
             return None
         c, mfr, ptype, chem, spec, trace, produced, serial = decoded
-        return (line, c, mfr, ptype, chem, spec, trace, produced.isoformat(), serial, capacity, weight, parent or NULL)
+        return (line, c, mfr, ptype, chem, spec, trace, produced.isoformat(), serial, capacity, weight, parent)
 
 
 class LifecycleRowValidator:
@@ -322,13 +331,15 @@ def _validated_rows(record: BulkImport, validator_class, errors: ErrorLog, progr
     sheet = open_sheet(record.file.path, record.kind)
     validator = validator_class(record, sheet.columns)
     limits = [c.max_length for c in sheet.columns]
+    # Registration values that are too long fail the code/number checks anyway (with a precise message).
+    check_lengths = validator_class is not RegisterRowValidator
     total = 0
     for line, cells in sheet.rows:
         total += 1
         if isinstance(cells, RowIssue):
             errors.add(cells.row, None, "row_invalid", cells.message)
         else:
-            if any(len(v) > limit for v, limit in zip(cells, limits)):
+            if check_lengths and any(len(v) > limit for v, limit in zip(cells, limits)):
                 for column, value in zip(sheet.columns, cells):
                     if len(value) > column.max_length:
                         errors.add(line, column.key, "too_long",
