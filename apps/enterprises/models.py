@@ -116,7 +116,9 @@ class Membership(BaseModel):
         ADMIN = "admin", _("Enterprise administrator")
         FILER = "filer", _("Filer")
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Reverse name used only by select_related (the API-key lookup loads the membership in the same query);
+    # code reads User.membership, which caches it.
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="membership_record")
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.FILER)
 

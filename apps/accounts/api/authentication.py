@@ -1,6 +1,7 @@
 """`Authorization: Api-Key <key>` for enterprise systems."""
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
@@ -18,7 +19,7 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
             return None
         raw = header[len(self.keyword) + 1:].strip()
         key = (
-            APIKey.objects.select_related("enterprise", "created_by")
+            APIKey.objects.select_related("enterprise", "created_by__membership_record__enterprise")
             .filter(digest=api_key_digest(raw))
             .first()
         )
@@ -43,6 +44,11 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
             APIKey.objects.filter(pk=key.pk).update(last_used_at=now)
         user = key.created_by
+        # The membership came in the same query: User.membership then needs no query of its own.
+        try:
+            user._membership_cache = user.membership_record
+        except ObjectDoesNotExist:
+            user._membership_cache = None
         user._api_key = key
         return user, key
 

@@ -21,7 +21,16 @@ from rest_framework.response import Response
 from apps.batteries import selectors, services
 from apps.batteries.api.filters import BatteryFilter, openapi_parameters
 from apps.batteries.ledger import event_list
-from apps.batteries.models import Battery, BatteryEvent, BulkImport, FieldOfUse, Vehicle
+from apps.batteries.models import (
+    Battery,
+    BatteryEvent,
+    BatteryStatus,
+    BulkImport,
+    FieldOfUse,
+    ProductType,
+    Vehicle,
+)
+from apps.core.choices import Chemistry
 from apps.core.api import _flatten
 from apps.core.api_views import IdempotentAPIView
 from apps.core.errors import DomainError, ErrorCode, NotFound
@@ -66,9 +75,24 @@ class RemanufactureOutput(serializers.Serializer):
     sources = serializers.ListField(child=serializers.CharField(), help_text="Codes of the waste batteries used.")
 
 
-class BatteryCardOutput(serializers.ModelSerializer):
-    """The digital identity card: the decoded code, where the battery is and what it is made of or part of."""
+class BatteryCardOutput(serializers.Serializer):
+    """The digital identity card: the decoded code, where the battery is and what it is made of or part of.
 
+    A plain Serializer with explicit fields (not a ModelSerializer): the card is the hottest read of the API,
+    and building ModelSerializer fields from the model on every request cost more than the database work."""
+
+    code = serializers.CharField()
+    manufacturer_code = serializers.CharField()
+    product_type = serializers.ChoiceField(choices=ProductType.choices)
+    chemistry = serializers.ChoiceField(choices=Chemistry.choices)
+    spec_code = serializers.CharField()
+    trace_code = serializers.CharField()
+    production_date = serializers.DateField()
+    serial = serializers.CharField()
+    capacity_kwh = serializers.DecimalField(max_digits=9, decimal_places=3, allow_null=True)
+    weight_kg = serializers.DecimalField(max_digits=10, decimal_places=3, allow_null=True)
+    status = serializers.ChoiceField(choices=BatteryStatus.choices)
+    is_waste = serializers.BooleanField()
     maker = EnterpriseRef()
     holder = EnterpriseRef()
     transit_to = EnterpriseRef(allow_null=True, help_text="The recipient while the battery is in transit.")
@@ -80,15 +104,14 @@ class BatteryCardOutput(serializers.ModelSerializer):
         help_text="For a remanufactured product: its field of use, standard and source batteries.")
     used_in = serializers.CharField(source="used_in.remanufacture.product.code", allow_null=True,
                                     help_text="For a waste battery used in remanufacturing: the product's code.")
-
-    class Meta:
-        model = Battery
-        fields = ["code", "manufacturer_code", "product_type", "chemistry", "spec_code", "trace_code",
-                  "production_date", "serial", "capacity_kwh", "weight_kg", "status", "is_waste", "maker", "holder",
-                  "transit_to", "vin", "parent", "children", "children_count", "remanufactured_from", "used_in",
-                  "ledger_seq", "ledger_head", "registered_at", "updated_at"]
+    ledger_seq = serializers.IntegerField()
+    ledger_head = serializers.CharField()
+    registered_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
 
     def _children(self, battery) -> list[str]:
+        if not hasattr(battery, "_children_codes") and battery.product_type == "C":
+            battery._children_codes = []  # cells contain nothing: no query
         if not hasattr(battery, "_children_codes"):
             battery._children_codes = list(battery.children.order_by("pk").values_list("code", flat=True)
                                            [:CHILDREN_SHOWN + 1])
@@ -98,6 +121,7 @@ class BatteryCardOutput(serializers.ModelSerializer):
     def get_children(self, battery) -> list[str]:
         return self._children(battery)[:CHILDREN_SHOWN]
 
+    @extend_schema_field(serializers.IntegerField())
     def get_children_count(self, battery) -> int:
         codes = self._children(battery)
         return len(codes) if len(codes) <= CHILDREN_SHOWN else battery.children.count()
