@@ -2,6 +2,7 @@
 looks exactly like one that does not exist (tenant isolation)."""
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from apps.batteries.models import Battery, BatteryStatus, BulkImport, Remanufacture, Vehicle
@@ -40,16 +41,46 @@ def battery_list(*, actor, q: str | None = None, status: str | None = None, chem
     return qs.order_by("-pk")
 
 
+CHILDREN_ON_CARD = 500
+
+
 def battery_get(*, actor, code: str) -> Battery:
-    """One battery for its identity card. The lookup is the hot path of the API (integrators read cards by code
-    all day), so it is one index probe on the code, then the few related rows the card shows, each by primary
-    key and only when set — cheaper to plan and run than a seven-way join."""
-    # The remanufacturing record (reverse one-to-one on a unique index) comes in the same query.
-    found = list(Battery.objects.visible_to(actor).select_related("holder", "maker", "remanufacture")
-                 .filter(code=_ascii_upper(code))[:1])
-    if not found:
+    """One battery for its identity card — the API's hottest read (integrators look cards up by code all day).
+
+    Who may see it is decided by Battery.objects.visible_to, as everywhere: its compiled WHERE becomes a subquery.
+    The row, its holder and maker, its remanufacturing record and the codes of its first modules or cells then
+    come back in one query, built into model instances directly (the ORM's per-query compilation of a four-way
+    select_related cost several times the query itself)."""
+    from apps.enterprises.models import Enterprise
+
+    visible = Battery.objects.visible_to(actor).filter(code=_ascii_upper(code)).values("pk")[:1]
+    visible_sql, params = visible.query.sql_with_params()
+    b_fields = tuple(f.attname for f in Battery._meta.concrete_fields)
+    e_fields = tuple(f.attname for f in Enterprise._meta.concrete_fields)
+    r_fields = tuple(f.attname for f in Remanufacture._meta.concrete_fields)
+    cols = lambda model, alias, names: ", ".join(  # noqa: E731
+        f'{alias}."{model._meta.get_field(n[:-3] if n.endswith("_id") else n).column}"' for n in names)
+    sql = (f"SELECT {cols(Battery, 'b', b_fields)}, {cols(Enterprise, 'h', e_fields)}, {cols(Enterprise, 'm', e_fields)},"
+           f" {cols(Remanufacture, 'r', r_fields)},"
+           f" CASE WHEN b.product_type = 'C' THEN NULL ELSE ARRAY(SELECT c.code FROM batteries_battery c"
+           f"   WHERE c.parent_id = b.id ORDER BY c.id LIMIT {CHILDREN_ON_CARD + 1}) END"
+           f" FROM batteries_battery b JOIN enterprises_enterprise h ON h.id = b.holder_id"
+           f" JOIN enterprises_enterprise m ON m.id = b.maker_id"
+           f" LEFT JOIN batteries_remanufacture r ON r.product_id = b.id"
+           f" WHERE b.id = ({visible_sql})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
         raise NotFound()
-    battery = found[0]
+    db = connection.alias
+    i, j, k, n = len(b_fields), len(b_fields) + len(e_fields), len(b_fields) + 2 * len(e_fields), len(r_fields)
+    battery = Battery.from_db(db, b_fields, row[:i])
+    battery.holder = Enterprise.from_db(db, e_fields, row[i:j])
+    battery.maker = Enterprise.from_db(db, e_fields, row[j:k])
+    record = Remanufacture.from_db(db, r_fields, row[k:k + n]) if row[k] is not None else None
+    Battery.remanufacture.related.set_cached_value(battery, record)
+    battery._children_codes = list(row[k + n] or [])
     attach_card_relations(battery)
     return battery
 

@@ -79,6 +79,18 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
     BULK_REJECTED = "bulk_rejected"
+    # filings: the one review workflow, monthly pack-count reports
+    FILING_TRANSITION_NOT_ALLOWED = "filing_transition_not_allowed"
+    FILING_NOT_EDITABLE = "filing_not_editable"
+    FILING_NOT_ASSIGNED_TO_YOU = "filing_not_assigned_to_you"
+    ASSIGNEE_INVALID = "assignee_invalid"
+    COUNT_INVALID = "count_invalid"
+    REPORT_MONTH_INVALID = "report_month_invalid"
+    REPORT_MONTH_IN_FUTURE = "report_month_in_future"
+    REPORT_MONTH_DUPLICATE = "report_month_duplicate"
+    REPORT_MONTH_APPROVED = "report_month_approved"
+    CONFIRMATION_REQUIRED = "confirmation_required"
+    ATTACHMENT_INVALID = "attachment_invalid"
 
 
 class DomainError(Exception):

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.enterprises",
     "apps.batteries",
+    "apps.filings",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,9 @@ BATTERY_CODE_DATE_TABLES = None
 # Fields of use banned for products made from waste batteries, besides electric bicycles (DOMAIN.md rule 2).
 BANNED_FIELDS_OF_USE: list[str] = env_list("BANNED_FIELDS_OF_USE")
 BULK_IMPORT_MAX_BYTES = int(env("BULK_IMPORT_MAX_BYTES", str(512 * 1024 * 1024)))
+# Filings (apps.filings): the monthly pack-count report is due on this day of the following month.
+FILINGS_MONTHLY_REPORT_DUE_DAY = int(env("FILINGS_MONTHLY_REPORT_DUE_DAY", "10"))
+FILINGS_ATTACHMENT_MAX_BYTES = int(env("FILINGS_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 # ---  -----------------------------------------------------------------------------------------------
 # Personal data keyed hashes (owner IDs at scrapping) use their own key, never SECRET_KEY.
 PII_HASH_KEY = env("PII_HASH_KEY")

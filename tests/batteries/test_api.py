@@ -616,3 +616,31 @@ def test_two_concurrent_registrations_of_one_code_answer_201_and_409(maker, monk
         t.join(timeout=60)
     assert Battery.objects.filter(code=code).count() == 1
     assert sorted(statuses) == [201, 409], statuses
+
+
+def test_the_fast_card_equals_what_its_declared_fields_produce(maker, carmaker, recycler):
+    """BatteryCardOutput builds its dict by hand for speed; the declared fields (which the OpenAPI schema
+    documents) must give exactly the same answer, for every shape of card."""
+    from rest_framework import serializers as drf
+
+    from apps.batteries import selectors
+    from apps.batteries.api.views import BatteryCardOutput
+    from tests.batteries.conftest import VIN, make_code
+
+    pack, module, waste = make_code(), make_code(product="M"), make_code()
+    services.battery_register(actor=maker, code=pack, capacity_kwh="75.5", weight_kg="420.25")
+    services.battery_register(actor=maker, code=module, parent_code=pack)
+    services.battery_register(actor=maker, code=waste)
+    services.battery_hand_over(actor=maker, code=pack, recipient=carmaker.enterprise)
+    services.battery_receive(actor=carmaker, code=pack)
+    services.battery_install(actor=carmaker, code=pack, vin=VIN)
+    services.battery_declare_waste(actor=maker, code=waste)
+    services.battery_hand_over(actor=maker, code=waste, recipient=recycler.enterprise)
+    services.battery_receive(actor=recycler, code=waste)
+    product = services.battery_remanufacture(actor=recycler, source_codes=[waste], new_code=make_code("9RX", chem="B"),
+                                             field_of_use="energy_storage", standard_number="GB/T 36276-2018")
+    cases = [(carmaker, pack), (maker, module), (recycler, waste), (recycler, product.code)]
+    for actor, code in cases:
+        battery = selectors.battery_get(actor=actor, code=code)
+        generic = drf.Serializer.to_representation(BatteryCardOutput(), battery)
+        assert BatteryCardOutput(battery).data == generic, code
