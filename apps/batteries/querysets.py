@@ -38,3 +38,40 @@ class VehicleQuerySet(models.QuerySet):
         ent = membership.enterprise_id
         return self.filter(Q(maker_id=ent) | Q(pk__in=Battery.objects.filter(holder_id=ent, vehicle__isnull=False)
                                                   .values("vehicle_id")))
+
+
+# The card lookup by code runs all day for every integrator; compiling the visible_to queryset each time cost
+# more than running it. Its SQL depends only on who asks (kind, enterprise, provinces), not on the code, so it is
+# compiled once per such scope and the code is put into its parameters.
+_LOOKUP_SQL: dict[tuple, tuple[str, tuple, int]] = {}
+_MARKER = "\x00battery-code\x00"
+
+
+def _scope(user) -> tuple:
+    if user is None or not user.is_authenticated:
+        return ("anonymous",)
+    membership = user.membership if user.kind == "company" else None
+    return (user.kind, user.is_active, tuple(user.reviewer_provinces or ()),
+            membership.enterprise_id if membership is not None else None)
+
+
+def visible_battery_id_sql(user, code: str) -> tuple[str, tuple]:
+    """SQL selecting the id of the battery `code` if `user` may see it (Battery.objects.visible_to decides)."""
+    from apps.batteries.models import Battery
+
+    scope = _scope(user)
+    cached = _LOOKUP_SQL.get(scope)
+    if cached is None:
+        from django.core.exceptions import EmptyResultSet
+
+        query = Battery.objects.visible_to(user).filter(code=_MARKER).values("pk")[:1].query
+        try:
+            sql, params = query.sql_with_params()
+            cached = (sql, tuple(params), list(params).index(_MARKER))
+        except EmptyResultSet:  # visible_to(user) is empty: this person may see no battery at all
+            cached = ("SELECT NULL::bigint WHERE %s IS NULL AND false", (_MARKER,), 0)
+        if len(_LOOKUP_SQL) > 10_000:
+            _LOOKUP_SQL.clear()
+        _LOOKUP_SQL[scope] = cached
+    sql, params, index = cached
+    return sql, params[:index] + (code,) + params[index + 1:]

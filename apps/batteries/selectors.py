@@ -53,8 +53,9 @@ def battery_get(*, actor, code: str) -> Battery:
     select_related cost several times the query itself)."""
     from apps.enterprises.models import Enterprise
 
-    visible = Battery.objects.visible_to(actor).filter(code=_ascii_upper(code)).values("pk")[:1]
-    visible_sql, params = visible.query.sql_with_params()
+    from apps.batteries.querysets import visible_battery_id_sql
+
+    visible_sql, params = visible_battery_id_sql(actor, _ascii_upper(code))
     b_fields = tuple(f.attname for f in Battery._meta.concrete_fields)
     e_fields = tuple(f.attname for f in Enterprise._meta.concrete_fields)
     r_fields = tuple(f.attname for f in Remanufacture._meta.concrete_fields)

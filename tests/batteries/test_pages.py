@@ -339,3 +339,38 @@ def test_navigation_links_to_batteries(maker, reviewer):
     assert 'href="/batteries/"' in company_nav and 'href="/batteries/uploads/"' in company_nav
     regulator_nav = body(signed_in(reviewer).get("/dashboard/"))
     assert 'href="/batteries/"' in regulator_nav and 'href="/batteries/uploads/"' not in regulator_nav
+
+
+def test_the_cached_lookup_sql_follows_each_persona_scope(maker, carmaker, reviewer, reviewer_gd, admin_user):
+    """visible_battery_id_sql compiles visible_to once per scope: each persona still sees exactly what
+    visible_to gives it, battery by battery."""
+    from django.db import connection
+
+    from apps.batteries.models import Battery
+    from apps.batteries.querysets import visible_battery_id_sql
+
+    mine = services.battery_register(actor=maker, code=make_code()).code
+    given = services.battery_register(actor=maker, code=make_code()).code
+    services.battery_hand_over(actor=maker, code=given, recipient=carmaker.enterprise)
+    for user in (maker, carmaker, reviewer, reviewer_gd, admin_user, maker, carmaker):
+        for code in (mine, given, "NOSUCHCODE"):
+            sql, params = visible_battery_id_sql(user, code)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+            expected = Battery.objects.visible_to(user).filter(code=code).values_list("pk", flat=True).first()
+            assert (row[0] if row else None) == expected, (user, code)
+
+
+def test_the_cached_lookup_sql_for_someone_who_may_see_nothing(maker):
+    from django.db import connection
+
+    from apps.batteries.querysets import visible_battery_id_sql
+    from tests.factories import UserFactory
+
+    code = services.battery_register(actor=maker, code=make_code()).code
+    loner = UserFactory(kind="company")  # no membership: visible_to is empty
+    sql, params = visible_battery_id_sql(loner, code)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        assert cursor.fetchone() is None
