@@ -34,7 +34,19 @@ def world(alice_co, alice, alice_filer, bob, reviewer):
         "alice_key": key.pk,
         "licence": licence.pk,
         "reviewer": reviewer.pk,
+        **_filing_world(alice),
     }
+
+
+def _filing_world(alice) -> dict:
+    """Alice's enterprise (Fujian) has a submitted monthly report with a commented attachment."""
+    from apps.filings import services as filing_services
+
+    month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    filing = filing_services.monthly_report_create(actor=alice, month=month, counts={"produced": 1})
+    filing_services.filing_submit(actor=alice, filing_id=filing.pk)
+    comment = filing_services.filing_comment_add(actor=alice, filing_id=filing.pk, body="x", attachment=pdf_upload())
+    return {"filing": filing.pk, "filing_comment": comment.pk}
 
 
 # (url name, method, path, who, expected): expected is a status code, LOGIN, or "->/path" for a redirect.
@@ -106,6 +118,38 @@ CASES = [
 
 @pytest.mark.parametrize("name,method,path,who,expected", CASES, # ids avoid "api": the usual page run deselects -k "not api"
                          ids=[f"{c[0]}-{c[3]}-{c[1]}".replace("api_key", "key") for c in CASES])
+    # filings: the enterprise's side ({filing}: Alice's submitted monthly report, Fujian)
+    ("filings:list", "get", "/filings/", "anon", LOGIN),
+    ("filings:list", "get", "/filings/", "reviewer", 403),
+    ("filings:monthly_report_create", "get", "/filings/monthly-reports/new/", "anon", LOGIN),
+    ("filings:monthly_report_create", "get", "/filings/monthly-reports/new/", "reviewer", 403),
+    ("filings:detail", "get", "/filings/{filing}/", "anon", LOGIN),
+    ("filings:detail", "get", "/filings/{filing}/", "bob", 404),
+    ("filings:edit", "get", "/filings/{filing}/edit/", "anon", LOGIN),
+    ("filings:edit", "get", "/filings/{filing}/edit/", "bob", 404),
+    ("filings:submit", "post", "/filings/{filing}/submit/", "anon", LOGIN),
+    ("filings:submit", "post", "/filings/{filing}/submit/", "bob", 404),
+    ("filings:resubmit", "post", "/filings/{filing}/resubmit/", "anon", LOGIN),
+    ("filings:resubmit", "post", "/filings/{filing}/resubmit/", "bob", 404),
+    ("filings:comment", "post", "/filings/{filing}/comments/", "anon", LOGIN),
+    ("filings:comment", "post", "/filings/{filing}/comments/", "bob", 404),
+    ("filings:comment", "post", "/filings/{filing}/comments/", "reviewer_gd", 404),
+    ("filings:attachment", "get", "/filings/comments/{filing_comment}/attachment/", "anon", LOGIN),
+    ("filings:attachment", "get", "/filings/comments/{filing_comment}/attachment/", "bob", 404),
+    ("filings:notifications", "get", "/notifications/", "anon", LOGIN),
+    ("filings:notifications", "get", "/notifications/", "reviewer", 403),
+    # filings: the reviewers' side
+    ("filings:queue", "get", "/review/filings/", "anon", LOGIN),
+    ("filings:queue", "get", "/review/filings/", "bob", 403),
+    ("filings:review_detail", "get", "/review/filings/{filing}/", "anon", LOGIN),
+    ("filings:review_detail", "get", "/review/filings/{filing}/", "bob", 403),
+    ("filings:review_detail", "get", "/review/filings/{filing}/", "reviewer_gd", 404),
+    ("filings:claim", "post", "/review/filings/{filing}/claim/", "anon", LOGIN),
+    ("filings:claim", "post", "/review/filings/{filing}/claim/", "bob", 403),
+    ("filings:claim", "post", "/review/filings/{filing}/claim/", "reviewer_gd", 404),
+    ("filings:assign", "post", "/review/filings/{filing}/assign/", "anon", LOGIN),
+    ("filings:assign", "post", "/review/filings/{filing}/assign/", "bob", 403),
+    ("filings:assign", "post", "/review/filings/{filing}/assign/", "reviewer_gd", 404),
 def test_page_access(request, world, anon, name, method, path, who, expected):
     client = anon if who == "anon" else signed_in(request.getfixturevalue(who))
     url = path.format(**world)
@@ -145,7 +189,7 @@ def _url_names(patterns, namespace=""):
 
 def test_every_page_has_an_access_case():
     names = {n for n in _url_names(get_resolver().url_patterns)
-             if n.split(":")[0] in {"accounts", "core", "enterprises"}}
+             if n.split(":")[0] in {"accounts", "core", "enterprises", "filings"}}
     covered = {case[0] for case in CASES}
     assert names - covered == set(), "pages without an anonymous/outsider case"
     # and each has an anonymous case or an outsider case

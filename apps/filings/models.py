@@ -1,0 +1,189 @@
+"""The one review workflow (Filing, its transitions and comment thread), the kinds of filing, and notifications.
+
+A concrete `Filing` row carries everything the workflow and the reviewer queue need (status, enterprise,
+province, due date, assignee); each kind of filing is its own model, one-to-one with its Filing row (ADR 0008).
+"""
+from __future__ import annotations
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.choices import Province
+from apps.core.models import BaseModel
+from apps.filings.querysets import FilingQuerySet, NotificationQuerySet
+
+
+class FilingKind(models.TextChoices):
+    MONTHLY_REPORT = "monthly_report", _("Monthly pack-count report")
+
+
+class FilingStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Awaiting review")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    RETURNED = "returned", _("Returned for correction")
+    RESUBMITTED = "resubmitted", _("Resubmitted")
+
+
+@pghistory.track(model_name="FilingEvent")
+class Filing(BaseModel):
+    """One thing an enterprise submits for a reviewer's decision, whatever its kind."""
+
+    kind = models.CharField(_("kind"), max_length=32, choices=FilingKind.choices)
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="filings",
+                                   verbose_name=_("enterprise"))
+    # Copied from the enterprise when the filing is created: the queue filters and scopes on it without a join.
+    province = models.CharField(_("province"), max_length=2, choices=Province.choices)
+    status = models.CharField(_("status"), max_length=16, choices=FilingStatus.choices, default=FilingStatus.DRAFT)
+    # The first day of the period a periodic filing covers (a month for the monthly report); null otherwise.
+    period = models.DateField(_("period"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    first_submitted_at = models.DateTimeField(_("first submitted at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("reviewer"))
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+
+    objects = FilingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("filing")
+        verbose_name_plural = _("filings")
+        constraints = [
+            # One live filing per enterprise, kind and period: a rejected one does not block a new one.
+            models.UniqueConstraint(fields=["enterprise", "kind", "period"], condition=~models.Q(status="rejected"),
+                                    name="filing_one_live_per_period"),
+            models.CheckConstraint(condition=~models.Q(status="in_review") | models.Q(assigned_to__isnull=False),
+                                   name="filing_in_review_has_reviewer"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "province", "due_date"], name="filing_queue"),
+            models.Index(fields=["enterprise", "-created_at"], name="filing_enterprise_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        from apps.filings.rules import is_overdue
+
+        submitted_on = timezone.localdate(self.first_submitted_at) if self.first_submitted_at else None
+        return is_overdue(due_date=self.due_date, submitted_on=submitted_on, today=timezone.localdate())
+
+
+class FilingTransition(models.Model):
+    """Every change of a filing's status: who, when, from, to and why. Never edited."""
+
+    filing = models.ForeignKey(Filing, on_delete=models.PROTECT, related_name="transitions")
+    action = models.CharField(max_length=16)
+    from_status = models.CharField(max_length=16, choices=FilingStatus.choices)
+    to_status = models.CharField(max_length=16, choices=FilingStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+def comment_attachment_path(instance, filename: str) -> str:
+    # the name a company gave its file is never used on disk
+    import uuid
+    from pathlib import PurePath
+
+    return f"filing-attachments/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()[:5]}"
+
+
+class FilingComment(models.Model):
+    """The thread between the enterprise and the reviewers about one filing."""
+
+    filing = models.ForeignKey(Filing, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("comment"))
+    attachment = models.FileField(_("attachment"), upload_to=comment_attachment_path, blank=True)
+    attachment_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+# The counts of a monthly report, in the order the form and the comparison show them, with the ledger event
+# kind each is compared with (None: not an event count).
+MONTHLY_COUNT_FIELDS: list[tuple[str, str | None]] = [
+    ("produced", "produced"),
+    ("installed", "installed"),
+    ("swapped_in", "swapped_in"),
+    ("swapped_out", "swapped_out"),
+    ("replaced", "replaced_out"),
+    ("removed", "removed"),
+    ("handed_over", "handed_over"),
+    ("received", "received"),
+    ("recycled", "recycled"),
+    ("remanufactured", "remanufactured"),
+    ("in_stock", None),
+]
+
+
+class MonthlyReport(models.Model):
+    """The monthly pack-count report: what an enterprise declares it did with packs in one month."""
+
+    filing = models.OneToOneField(Filing, on_delete=models.PROTECT, primary_key=True, related_name="monthly_report")
+    produced = models.PositiveIntegerField(_("produced"), default=0)
+    installed = models.PositiveIntegerField(_("installed in vehicles"), default=0)
+    swapped_in = models.PositiveIntegerField(_("swapped in"), default=0)
+    swapped_out = models.PositiveIntegerField(_("swapped out"), default=0)
+    replaced = models.PositiveIntegerField(_("replaced in repairs"), default=0)
+    removed = models.PositiveIntegerField(_("removed at dismantling"), default=0)
+    handed_over = models.PositiveIntegerField(_("handed over"), default=0)
+    received = models.PositiveIntegerField(_("received"), default=0)
+    recycled = models.PositiveIntegerField(_("recycled"), default=0)
+    remanufactured = models.PositiveIntegerField(_("remanufactured"), default=0)
+    in_stock = models.PositiveIntegerField(_("in stock at month end"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly pack-count report")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(**{f"{name}__gte": 0 for name, _kind in MONTHLY_COUNT_FIELDS}),
+                name="monthly_report_counts_not_negative"),
+        ]
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name, _kind in MONTHLY_COUNT_FIELDS}
+
+
+class NotificationKind(models.TextChoices):
+    APPROVED = "approved", _("Your filing was approved")
+    REJECTED = "rejected", _("Your filing was rejected")
+    RETURNED = "returned", _("Your filing was returned for correction")
+    COMMENT = "comment", _("A reviewer commented on your filing")
+
+
+class Notification(models.Model):
+    """What the portal tells an enterprise (shown on its notifications page; also sent by e-mail)."""
+
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="notifications")
+    filing = models.ForeignKey(Filing, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["enterprise", "read_at"], name="notification_unread")]

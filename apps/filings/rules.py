@@ -1,0 +1,89 @@
+"""The review workflow every filing shares, and the monthly report's calendar arithmetic. Pure: no ORM.
+
+The transition table is the single statement of who may move a filing from which status to which; the services
+consult it and nothing else re-implements it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+DRAFT, SUBMITTED, IN_REVIEW = "draft", "submitted", "in_review"
+APPROVED, REJECTED, RETURNED, RESUBMITTED = "approved", "rejected", "returned", "resubmitted"
+
+# Waiting for (or under) a reviewer's decision: what the reviewer queue lists.
+OPEN_STATUSES = (SUBMITTED, IN_REVIEW, RESUBMITTED)
+# The enterprise may change the content only here.
+EDITABLE_STATUSES = (DRAFT, RETURNED)
+
+COMPANY, REVIEWER = "company", "reviewer"
+
+# (status, action) -> (new status, who may act)
+TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
+    (DRAFT, "submit"): (SUBMITTED, COMPANY),
+    (SUBMITTED, "claim"): (IN_REVIEW, REVIEWER),
+    (RESUBMITTED, "claim"): (IN_REVIEW, REVIEWER),
+    (SUBMITTED, "assign"): (IN_REVIEW, REVIEWER),
+    (RESUBMITTED, "assign"): (IN_REVIEW, REVIEWER),
+    (IN_REVIEW, "assign"): (IN_REVIEW, REVIEWER),  # hand it on to another reviewer
+    (IN_REVIEW, "approve"): (APPROVED, REVIEWER),
+    (IN_REVIEW, "reject"): (REJECTED, REVIEWER),
+    (IN_REVIEW, "return"): (RETURNED, REVIEWER),
+    (RETURNED, "resubmit"): (RESUBMITTED, COMPANY),
+}
+
+# A decision a reviewer must explain in writing.
+COMMENT_REQUIRED = {"reject", "return"}
+
+
+def next_status(status: str, action: str, *, side: str) -> str | None:
+    """The status `action` leads to from `status` when taken by `side` (company or reviewer); None if not allowed."""
+    entry = TRANSITIONS.get((status, action))
+    if entry is None or entry[1] != side:
+        return None
+    return entry[0]
+
+
+def allowed_actions(status: str, *, side: str) -> list[str]:
+    return [action for (from_status, action), (_to, who) in TRANSITIONS.items() if from_status == status and who == side]
+
+
+def month_start(value: dt.date) -> dt.date:
+    return value.replace(day=1)
+
+
+def next_month(start: dt.date) -> dt.date:
+    return dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+
+
+def monthly_report_due_date(month: dt.date, *, due_day: int) -> dt.date:
+    """The monthly pack-count report is due on day `due_day` of the following month (setting
+    FILINGS_MONTHLY_REPORT_DUE_DAY; clamped to 1–28 so that every month has that day)."""
+    return next_month(month_start(month)).replace(day=max(1, min(int(due_day), 28)))
+
+
+def is_future_month(month: dt.date, *, today: dt.date) -> bool:
+    return month_start(month) > month_start(today)
+
+
+def is_overdue(*, due_date: dt.date | None, submitted_on: dt.date | None, today: dt.date) -> bool:
+    """Late: first submitted after the due date, or not submitted and the due date has passed."""
+    if due_date is None:
+        return False
+    if submitted_on is not None:
+        return submitted_on > due_date
+    return today > due_date
+
+
+def count_problem(value) -> str | None:
+    """Why `value` is not a pack count (a whole number, zero or more); None when it is one."""
+    if isinstance(value, bool):
+        return "not_whole"
+    if isinstance(value, int):
+        return "negative" if value < 0 else None
+    if isinstance(value, float) and value.is_integer():
+        return "negative" if value < 0 else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return "negative" if int(text) < 0 else None
+    return "not_whole"

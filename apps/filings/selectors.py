@@ -1,0 +1,103 @@
+"""Reads for the filing pages and API: each starts from the actor's visible set (apps.filings.querysets)."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from apps.core.errors import NotFound
+from apps.filings import rules
+from apps.filings.models import MONTHLY_COUNT_FIELDS, Filing, FilingStatus
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def filing_get(*, actor, pk) -> Filing:
+    try:
+        return (Filing.objects.visible_to(actor).select_related("enterprise", "assigned_to", "monthly_report")
+                .get(pk=pk))
+    except (Filing.DoesNotExist, ValueError, TypeError):
+        raise NotFound()
+
+
+def filing_list(*, actor, kind: str | None = None, status: str | None = None) -> QuerySet:
+    qs = Filing.objects.visible_to(actor).select_related("enterprise", "assigned_to")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-period", "-created_at", "-id")
+
+
+def _overdue_expression():
+    """Late (first submitted after the due date) or, not submitted yet, past the due date: in SQL, for sorting."""
+    today = timezone.localdate()
+    return Case(
+        When(Q(due_date__isnull=False, first_submitted_at__isnull=False)
+             & Q(first_submitted_at__date__gt=F("due_date")), then=Value(True)),
+        When(Q(due_date__lt=today, first_submitted_at__isnull=True), then=Value(True)),
+        default=Value(False), output_field=BooleanField())
+
+
+def filing_queue(*, actor, kind: str | None = None, province: str | None = None, enterprise: int | None = None,
+                 status: str | None = None, older_than_days: int | None = None, sort: str = "risk") -> QuerySet:
+    """Open filings in the reviewer's provinces; by default riskiest first (overdue, then the oldest)."""
+    qs = Filing.objects.visible_to(actor).open().select_related("enterprise", "assigned_to")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if province:
+        qs = qs.filter(province=province)
+    if enterprise:
+        qs = qs.filter(enterprise_id=enterprise)
+    if status in rules.OPEN_STATUSES:
+        qs = qs.filter(status=status)
+    if older_than_days:
+        qs = qs.filter(submitted_at__lt=timezone.now() - dt.timedelta(days=older_than_days))
+    qs = qs.annotate(overdue=_overdue_expression())
+    if sort == "newest":
+        return qs.order_by("-submitted_at", "-id")
+    return qs.order_by("-overdue", "submitted_at", "id")
+
+
+def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The month as [start, end) instants on the Asia/Shanghai calendar."""
+    start = rules.month_start(month)
+    return (dt.datetime.combine(start, dt.time(), SHANGHAI),
+            dt.datetime.combine(rules.next_month(start), dt.time(), SHANGHAI))
+
+
+def ledger_counts(*, enterprise_id: int, month: dt.date) -> dict[str, int]:
+    """Events the ledger records with this enterprise as actor in the month, by kind: one aggregate query."""
+    from apps.batteries.models import BatteryEvent
+
+    start, end = month_bounds(month)
+    rows = (BatteryEvent.objects.filter(actor_id=enterprise_id, occurred_at__gte=start, occurred_at__lt=end)
+            .values("kind").annotate(n=Count("id")).order_by())
+    return {row["kind"]: row["n"] for row in rows}
+
+
+def monthly_report_comparison(filing: Filing) -> list[dict]:
+    """Each declared count beside the ledger's (None where the ledger has no event count to compare)."""
+    report = filing.monthly_report
+    ledger = ledger_counts(enterprise_id=filing.enterprise_id, month=filing.period)
+    labels = {f.name: f.verbose_name for f in report._meta.fields}
+    rows = []
+    for name, event_kind in MONTHLY_COUNT_FIELDS:
+        declared = getattr(report, name)
+        in_ledger = ledger.get(event_kind, 0) if event_kind else None
+        rows.append({"name": name, "label": labels[name], "declared": declared, "ledger": in_ledger,
+                     "differs": in_ledger is not None and in_ledger != declared})
+    return rows
+
+
+def reviewers_for(filing: Filing) -> QuerySet:
+    from apps.accounts.models import User
+
+    return (User.objects.filter(kind="reviewer", is_active=True)
+            .filter(Q(reviewer_provinces=[]) | Q(reviewer_provinces__contains=[filing.province]))
+            .order_by("username"))
+
+
+OPEN_STATUS_CHOICES = [(s.value, s.label) for s in FilingStatus if s.value in rules.OPEN_STATUSES]
