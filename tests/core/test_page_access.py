@@ -37,7 +37,6 @@ def world(alice_co, alice, alice_filer, bob, reviewer):
         **_filing_world(alice),
     }
 
-
 def _filing_world(alice) -> dict:
     """Alice's enterprise (Fujian) has a submitted monthly report with a commented attachment."""
     from apps.filings import services as filing_services
@@ -113,11 +112,6 @@ CASES = [
     ("enterprises:licence_detail", "get", "/licences/{licence}/", "anon", LOGIN),
     ("enterprises:licence_detail", "get", "/licences/{licence}/", "bob", 403),
     ("enterprises:licence_detail", "get", "/licences/{licence}/", "reviewer_gd", 404),
-]
-
-
-@pytest.mark.parametrize("name,method,path,who,expected", CASES, # ids avoid "api": the usual page run deselects -k "not api"
-                         ids=[f"{c[0]}-{c[3]}-{c[1]}".replace("api_key", "key") for c in CASES])
     # filings: the enterprise's side ({filing}: Alice's submitted monthly report, Fujian)
     ("filings:list", "get", "/filings/", "anon", LOGIN),
     ("filings:list", "get", "/filings/", "reviewer", 403),
@@ -150,6 +144,11 @@ CASES = [
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "anon", LOGIN),
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "bob", 403),
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "reviewer_gd", 404),
+]
+
+
+@pytest.mark.parametrize("name,method,path,who,expected", CASES, # ids avoid "api": the usual page run deselects -k "not api"
+                         ids=[f"{c[0]}-{c[3]}-{c[1]}".replace("api_key", "key") for c in CASES])
 def test_page_access(request, world, anon, name, method, path, who, expected):
     client = anon if who == "anon" else signed_in(request.getfixturevalue(who))
     url = path.format(**world)
