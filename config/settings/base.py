@@ -219,6 +219,8 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "apps.batteries.models.EventKind",
         "BulkImportKindEnum": "apps.batteries.models.BulkImport.Kind",
         "BulkImportStatusEnum": "apps.batteries.models.BulkImport.Status",
+        "FilingKindEnum": "apps.filings.models.FilingKind",
+        "FilingStatusEnum": "apps.filings.models.FilingStatus",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

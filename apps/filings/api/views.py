@@ -34,7 +34,7 @@ def _require(request, side: str) -> None:
 # --- output ---------------------------------------------------------------------------------------------------
 
 
-class EnterpriseRef(serializers.Serializer):
+class FilingEnterpriseRef(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
@@ -57,7 +57,7 @@ class FilingListOutput(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=FilingKind.choices)
     status = serializers.ChoiceField(choices=FilingStatus.choices)
-    enterprise = EnterpriseRef()
+    enterprise = FilingEnterpriseRef()
     province = serializers.ChoiceField(choices=Province.choices)
     period = serializers.DateField(allow_null=True, help_text="First day of the month a monthly report covers.")
     due_date = serializers.DateField(allow_null=True)
@@ -151,7 +151,7 @@ class QueueFilterInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=FilingKind.choices, required=False)
     province = serializers.ChoiceField(choices=Province.choices, required=False)
     enterprise = serializers.IntegerField(required=False, min_value=1)
-    status = serializers.ChoiceField(choices=[(s, s) for s in rules.OPEN_STATUSES], required=False)
+    status = serializers.CharField(required=False, help_text="One of: " + ", ".join(rules.OPEN_STATUSES) + ".")
     older_than_days = serializers.IntegerField(required=False, min_value=0, max_value=3650)
 
 
