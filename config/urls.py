@@ -17,6 +17,7 @@ urlpatterns += i18n_patterns(
     path("", include("apps.enterprises.urls")),
     path("", include("apps.batteries.urls")),
     path("", include("apps.filings.urls")),
+    path("", include("apps.scrapping.urls")),
     prefix_default_language=False,
 )
 # Uploaded files (business licences) are never served as static media: views check who may read them.

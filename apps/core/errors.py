@@ -79,6 +79,26 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
     BULK_REJECTED = "bulk_rejected"
+    # uploads
+    FILE_NOT_IMAGE = "file_not_image"
+    # working-day calendar
+    WORKDAY_OVERRIDE_INVALID = "workday_override_invalid"
+    # scrapping: intake, the vehicle-and-battery check, certificates
+    OWNER_ID_INVALID = "owner_id_invalid"
+    DECLARATION_REQUIRED = "declaration_required"
+    VEHICLE_IS_NEV = "vehicle_is_nev"
+    BATTERY_CODES_NOT_EXPECTED = "battery_codes_not_expected"
+    BATTERY_LISTED_TWICE = "battery_listed_twice"
+    BATTERY_HELD_ELSEWHERE = "battery_held_elsewhere"
+    INTAKE_ALREADY_OPEN = "intake_already_open"
+    INTAKE_NOT_AWAITING_DECISION = "intake_not_awaiting_decision"
+    PHOTOS_REQUIRED = "photos_required"
+    CERTIFICATE_NOT_ALLOWED = "certificate_not_allowed"
+    CERTIFICATE_NUMBER_INVALID = "certificate_number_invalid"
+    CERTIFICATE_NUMBER_TAKEN = "certificate_number_taken"
+    BATTERY_CHECK_STALE = "battery_check_stale"
+    CERTIFICATE_NOT_VALID = "certificate_not_valid"
+    CERTIFICATE_SUPERSEDED = "certificate_superseded"
     # filings: the one review workflow, monthly pack-count reports
     FILING_TRANSITION_NOT_ALLOWED = "filing_transition_not_allowed"
     FILING_NOT_EDITABLE = "filing_not_editable"

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
 
@@ -11,3 +12,18 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+class WorkdayOverrideForm(forms.Form):
+    KINDS = [("workday", _("Working day (e.g. a make-up working day on a weekend)")),
+             ("day_off", _("Day off (e.g. a public holiday on a weekday)"))]
+
+    date = forms.DateField(label=_("Date"), widget=DateInput)
+    kind = forms.ChoiceField(label=_("This day is a"), choices=KINDS, widget=forms.RadioSelect)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200,
+                           help_text=_("e.g. National Day holiday, or make-up working day for the Spring Festival."))
+
+
+class WorkdayCalculatorForm(forms.Form):
+    start = forms.DateField(label=_("Start date"), widget=DateInput)
+    days = forms.IntegerField(label=_("Working days"), min_value=0, max_value=250, initial=15)

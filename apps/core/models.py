@@ -1,5 +1,7 @@
+import pghistory
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class BaseModel(models.Model):
@@ -41,3 +43,25 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(),
+                 model_name="WorkdayOverrideEvent")
+class WorkdayOverride(BaseModel):
+    """An admin's entry in the working-day calendar (apps.core.workdays): it wins over the chinesecalendar package.
+
+    Used for the years the package does not know yet (the State Council publishes each year's holiday arrangement
+    in November or December) and for corrections. Changed only through apps.core.services.
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=200, blank=True,
+                            help_text=_("e.g. National Day holiday, or make-up working day for the Spring Festival"))
+
+    class Meta:
+        verbose_name = _("working-day override")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {'workday' if self.is_workday else 'day off'}"

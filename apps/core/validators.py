@@ -47,3 +47,44 @@ def check_pdf_upload(upload, *, field: str, max_bytes: int) -> None:
             message=_("The file is not a PDF document (it does not start with %%PDF-)."),
             field=field,
         )
+
+
+JPEG_MAGIC = b"\xff\xd8\xff"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def check_image_upload(upload, *, field: str, max_bytes: int) -> str:
+    """A photo is a JPEG or a PNG, recognised by its first bytes (not its name or the client's content type), of
+    at most `max_bytes`, and readable as an image. Returns the suffix to store it under (.jpg or .png)."""
+    if upload.size > max_bytes:
+        raise DomainError(
+            code=ErrorCode.FILE_TOO_LARGE,
+            message=_("The file is %(size).1f MB; the limit is %(limit).0f MB.")
+            % {"size": upload.size / 1048576, "limit": max_bytes / 1048576},
+            field=field,
+        )
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if head.startswith(JPEG_MAGIC):
+        suffix, image_format = ".jpg", "JPEG"
+    elif head.startswith(PNG_MAGIC):
+        suffix, image_format = ".png", "PNG"
+    else:
+        raise DomainError(code=ErrorCode.FILE_NOT_IMAGE,
+                          message=_("The file is not a JPEG or PNG photo (judged by its content, not its name)."),
+                          field=field)
+    from PIL import Image
+
+    try:
+        with Image.open(upload) as image:
+            readable = image.format == image_format
+            image.verify()
+    except Exception:  # noqa: BLE001 — Pillow raises many kinds of error for a broken file
+        readable = False
+    finally:
+        upload.seek(0)
+    if not readable:
+        raise DomainError(code=ErrorCode.FILE_NOT_IMAGE,
+                          message=_("The photo is damaged or incomplete; take or export it again."), field=field)
+    return suffix

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.enterprises",
     "apps.batteries",
+    "apps.scrapping",
     "apps.filings",
 ]
 
@@ -221,6 +222,13 @@ SPECTACULAR_SETTINGS = {
         "BulkImportStatusEnum": "apps.batteries.models.BulkImport.Status",
         "FilingKindEnum": "apps.filings.models.FilingKind",
         "FilingStatusEnum": "apps.filings.models.FilingStatus",
+        "IntakeStatusEnum": "apps.scrapping.models.IntakeStatus",
+        "CheckOutcomeEnum": "apps.scrapping.models.CheckOutcome",
+        "OwnerIdKindEnum": "apps.scrapping.models.OwnerIdKind",
+        "IntakeDecisionEnum": "apps.scrapping.models.Decision",
+        "IntakeBatteryResultEnum": "apps.scrapping.models.BatteryRole",
+        "CertificateStatusEnum": "apps.scrapping.models.CertificateStatus",
+        "CertificateChangeActionEnum": "apps.scrapping.models.CertificateChange.Action",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -246,6 +254,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "purge-idempotency-records": {"task": "apps.core.tasks.purge_idempotency_records", "schedule": 60 * 60},
     # Recompute every ledger chain at night; a break is logged as an error (and returned as a count).
     "ledger-verify-nightly": {"task": "apps.batteries.tasks.ledger_verify_all", "schedule": crontab(hour=2, minute=30)},
+    # Handover deadlines counted over a year the calendar did not know yet are recounted once admins enter it.
+    "scrapping-provisional-deadlines": {"task": "apps.scrapping.tasks.provisional_deadlines_recount",
+                                        "schedule": crontab(hour=3, minute=10)},
 }
 
 # --- Content security policy (django-csp 4) --------------------------------------------------------------------
@@ -279,6 +290,10 @@ BATTERY_CODE_DATE_TABLES = None
 # Fields of use banned for products made from waste batteries, besides electric bicycles (DOMAIN.md rule 2).
 BANNED_FIELDS_OF_USE: list[str] = env_list("BANNED_FIELDS_OF_USE")
 BULK_IMPORT_MAX_BYTES = int(env("BULK_IMPORT_MAX_BYTES", str(512 * 1024 * 1024)))
+# Scrapping (apps.scrapping): working days after the certificate for handing the batteries to a licensed recycler
+# (DOMAIN.md rule 5: 15 in the 2018 Provisions; the 2026 value is unverified), and the intake photo size limit.
+SCRAPPING_HANDOVER_WORKING_DAYS = int(env("SCRAPPING_HANDOVER_WORKING_DAYS", "15"))
+SCRAPPING_PHOTO_MAX_BYTES = int(env("SCRAPPING_PHOTO_MAX_BYTES", str(5 * 1024 * 1024)))
 # Filings (apps.filings): the monthly pack-count report is due on this day of the following month.
 FILINGS_MONTHLY_REPORT_DUE_DAY = int(env("FILINGS_MONTHLY_REPORT_DUE_DAY", "10"))
 FILINGS_ATTACHMENT_MAX_BYTES = int(env("FILINGS_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))

@@ -37,6 +37,7 @@ def world(alice_co, alice, alice_filer, bob, reviewer):
         **_filing_world(alice),
     }
 
+
 def _filing_world(alice) -> dict:
     """Alice's enterprise (Fujian) has a submitted monthly report with a commented attachment."""
     from apps.filings import services as filing_services
@@ -73,6 +74,11 @@ CASES = [
     ("core:home", "get", "/", "anon", 200),
     ("core:home", "get", "/", "bob", "->/dashboard/"),
     ("core:dashboard", "get", "/dashboard/", "anon", LOGIN),
+    ("core:workdays", "get", "/calendar/workdays/", "anon", LOGIN),
+    ("core:workdays", "get", "/calendar/workdays/", "bob", 403),
+    ("core:workdays", "get", "/calendar/workdays/", "reviewer", 403),
+    ("core:workday_delete", "post", "/calendar/workdays/2027-01-01/delete/", "anon", LOGIN),
+    ("core:workday_delete", "post", "/calendar/workdays/2027-01-01/delete/", "reviewer", 403),
     # enterprises: public
     ("enterprises:register", "get", "/register/", "anon", 200),
     ("enterprises:register", "get", "/register/", "bob", "->/dashboard/"),
