@@ -187,3 +187,25 @@ def test_the_queue_sorts_overdue_first_and_filters(reviewer, alice):
     assert [f.pk for f in rows] == [old.pk, on_time.pk] and rows[0].overdue and not rows[1].overdue
     filtered = client.get("/review/filings/?province=44").context["page"].object_list
     assert list(filtered) == []
+
+
+def test_the_list_shows_only_the_enterprises_own_filings(alice, bob, draft):
+    assert list(signed_in(bob).get("/filings/").context["page"].object_list) == []
+    assert [f.pk for f in signed_in(alice).get("/filings/").context["page"].object_list] == [draft.pk]
+
+
+def test_the_notifications_page_takes_a_constant_number_of_queries(alice, reviewer):
+    client = signed_in(alice)
+    months = [dt.date(2025, m, 1) for m in range(1, 7)]
+
+    def decided(month):
+        filing = services.monthly_report_create(actor=alice, month=month, counts=COUNTS)
+        services.filing_submit(actor=alice, filing_id=filing.pk)
+        services.filing_claim(actor=reviewer, filing_id=filing.pk)
+        services.filing_return(actor=reviewer, filing_id=filing.pk, comment="请核对")
+
+    decided(months[0])
+    few = _queries(client, "/notifications/")
+    for month in months[1:]:
+        decided(month)
+    assert _queries(client, "/notifications/") == few
