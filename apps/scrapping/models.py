@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.batteries.models import BatteryStatus
 from apps.core.models import BaseModel
@@ -156,7 +157,8 @@ class IntakeBattery(models.Model):
         ordering = ["code"]
         constraints = [
             models.UniqueConstraint(fields=["intake", "battery"], name="scrapping_intake_battery_once"),
-            models.CheckConstraint(condition=Q(expected=True) | Q(found=True), name="scrapping_battery_expected_or_found"),
+            models.CheckConstraint(condition=Q(expected=True) | Q(found=True),
+                                   name="scrapping_battery_expected_or_found"),
         ]
 
     @property
@@ -173,7 +175,7 @@ class BatteryRole(models.TextChoices):
 
 
 class CertificateStatus(models.TextChoices):
-    VALID = "valid", _("Valid")
+    VALID = "valid", pgettext_lazy("certificate status", "Valid")
     VOIDED = "voided", _("Voided")
 
 

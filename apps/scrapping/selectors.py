@@ -51,7 +51,8 @@ def intake_list(*, actor, q: str | None = None, status: str | None = None, outco
 
 def intake_get(*, actor, pk) -> ScrappingIntake:
     try:
-        intake = ScrappingIntake.objects.visible_to(actor).select_related(*INTAKE_RELATED, "vehicle").filter(pk=pk).first()
+        intake = (ScrappingIntake.objects.visible_to(actor).select_related(*INTAKE_RELATED, "vehicle")
+                  .filter(pk=pk).first())
     except (ValueError, TypeError):
         intake = None
     if intake is None:

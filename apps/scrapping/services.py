@@ -68,9 +68,9 @@ def _text(value, *, field: str, max_length: int, required: bool = True) -> str:
     if required and not text:
         raise DomainError(code=ErrorCode.INVALID, message=_("This field is required."), field=field)
     if len(text) > max_length:
-        raise DomainError(code=ErrorCode.INVALID,
-                          message=_("At most %(max)d characters; %(n)d were given.") % {"max": max_length, "n": len(text)},
-                          field=field)
+        raise DomainError(code=ErrorCode.INVALID, field=field,
+                          message=_("At most %(max)d characters; %(n)d were given.")
+                          % {"max": max_length, "n": len(text)})
     return text
 
 
@@ -499,7 +499,8 @@ def _render_after_commit(certificate_id: int) -> None:
 def _regulator_certificate_for_update(actor, certificate_id) -> ScrappingCertificate:
     _require_regulator(actor)
     try:
-        found = ScrappingCertificate.objects.visible_to(actor).select_related("dismantler").filter(pk=certificate_id).first()
+        found = (ScrappingCertificate.objects.visible_to(actor).select_related("dismantler")
+                 .filter(pk=certificate_id).first())
     except (ValueError, TypeError):
         found = None
     if found is None:
