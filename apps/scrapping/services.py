@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from apps.batteries.models import Battery, BatteryStatus, Vehicle
 from apps.batteries.services import acting_enterprise, check_battery_code, check_vin
 from apps.batteries.services import battery_remove as ledger_battery_remove
+from apps.batteries.services import battery_take_in_unreported as ledger_battery_take_in_unreported
 from apps.core.errors import DomainError, ErrorCode, NotFound
 from apps.core.services import service
 from apps.core.validators import check_image_upload, reject_markup
@@ -463,15 +464,22 @@ def scrapping_certificate_issue(*, actor, intake_id, number: str) -> ScrappingCe
                                     "that the check runs on the ledger as it is now."), status=409)
     now = timezone.now()
     removed = 0
+    approved_mismatch = intake.outcome == CheckOutcome.MISMATCH and intake.decision == Decision.APPROVED
     for row in rows:
-        # Only what the ledger shows in this vehicle can be removed from it: an approved mismatch's other
-        # batteries stay where the ledger has them until their holder reports (they remain on the record).
-        if row.found and row.code in installed_now:
+        if not row.found:
+            continue  # an expected battery that was not in the car stays on the record (enforcement)
+        if row.code in installed_now:
             ledger_battery_remove(actor=actor, code=row.code, vin=intake.vin, occurred_at=now,
                                   details={"scrapping_certificate": number})
-            row.removed = True
-            row.save(update_fields=["removed"])
-            removed += 1
+        elif approved_mismatch:
+            # The battery found is an unreported replacement the reviewer accepted: the dismantler takes it in.
+            ledger_battery_take_in_unreported(actor=actor, code=row.code, vin=intake.vin, occurred_at=now,
+                                              decision_reference=f"scrapping-intake-{intake.pk}")
+        else:
+            continue
+        row.removed = True
+        row.save(update_fields=["removed"])
+        removed += 1
     if vehicle is not None:
         vehicle.status, vehicle.scrapped_at = Vehicle.Status.SCRAPPED, now
         vehicle.save(update_fields=["status", "scrapped_at"])

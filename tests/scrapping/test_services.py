@@ -188,11 +188,19 @@ def test_the_reviewer_approves_a_mismatch_and_the_certificate_follows(dismantler
     certificate = issue(dismantler, intake)
     assert certificate.status == "valid"
     assert Vehicle.objects.get(vin=VIN).status == "scrapped"
-    # Neither battery can be removed through the ledger: the ledger does not show the spare in the vehicle, and
-    # the ledger's battery was not found. Both stay on record for the holders to correct.
-    assert Battery.objects.get(code=spare).status == "in_stock"
-    assert not IntakeBattery.objects.filter(intake=intake, removed=True).exists()
-    assert certificate.handover_deadline is None
+    # The spare the reviewer accepted (an unreported replacement) passes to the dismantler through the ledger,
+    # naming the vehicle, its previous holder and the decision; the ledger's battery, not found, stays on record.
+    spare_row = Battery.objects.get(code=spare)
+    assert (spare_row.status, spare_row.holder_id) == ("in_stock", dismantler.enterprise.pk)
+    event = spare_row.events.order_by("-seq").first()
+    assert (event.kind, event.vehicle.vin, event.details["unreported"]) == ("removed", VIN, True)
+    assert event.details["decision"] == f"scrapping-intake-{intake.pk}"
+    assert list(IntakeBattery.objects.filter(intake=intake, removed=True).values_list("code", flat=True)) == [spare]
+    assert Battery.objects.get(code=nev).status == "installed"  # missing: an enforcement lead
+    assert certificate.handover_deadline is not None
+    from apps.batteries.ledger import ledger_verify
+
+    assert ledger_verify() == []
 
 
 def test_an_approved_mismatch_removes_the_ledger_battery_that_was_found(dismantler, nev, spare, reviewer):
@@ -520,3 +528,23 @@ def test_provisional_deadlines_are_recounted_once_the_year_is_entered(certificat
     assert IntakeStatus.ISSUED == certificate.intake.status
     workday_override_set(actor=admin_user, date=dt.date(2030, 1, 2), is_workday=False)
     assert services.provisional_deadlines_recount() == 0
+
+
+def test_a_swap_operator_takes_its_battery_back_from_a_scrapped_swap_model(dismantler, swap_nev, swapper, carmaker):
+    """The swap model was scrapped without its battery (exempt); the battery is the swap operator's to take back."""
+    from apps.batteries import services as battery_services
+    from apps.core.errors import DomainError
+    from tests.batteries.conftest import VIN2
+
+    # Before scrapping the operator must swap, not just take out.
+    with pytest.raises(DomainError) as err:
+        battery_services.battery_swap_out_of_scrapped(actor=swapper, vin=VIN2, code=swap_nev)
+    assert err.value.code == "transition_not_allowed"
+    intake = take_in(dismantler, VIN2, [])
+    assert intake.outcome == "swap_exempt"
+    issue(dismantler, intake)
+    battery = battery_services.battery_swap_out_of_scrapped(actor=swapper, vin=VIN2, code=swap_nev)
+    assert (battery.status, battery.holder_id, battery.vehicle_id) == ("in_stock", swapper.enterprise.pk, None)
+    with pytest.raises(DomainError) as err:  # only swap operators
+        battery_services.battery_swap_out_of_scrapped(actor=carmaker, vin=VIN2, code=swap_nev)
+    assert err.value.code == "role_not_allowed"

@@ -391,6 +391,68 @@ def battery_remove(*, actor, code: str, vin: str, occurred_at=None, details: dic
 
 
 @service
+def battery_take_in_unreported(*, actor, code: str, vin: str, decision_reference: str, occurred_at=None) -> Battery:
+    """A dismantler takes in a battery found in a scrapped vehicle although the ledger has it elsewhere — an
+    unreported replacement — once a reviewer has approved that explanation (`decision_reference` names the
+    decision). Only a pack in someone's stock qualifies: one installed in another vehicle, in transit, recycled or
+    already used stays refused. Event *removed* with the vehicle, the previous holder and the decision."""
+    enterprise = acting_enterprise(actor)
+    require_role(enterprise, "remove")
+    if not (decision_reference or "").strip():
+        raise DomainError(code=ErrorCode.PERMISSION_DENIED,
+                          message=_("A reviewer's approval is required to take in a battery the ledger has elsewhere."),
+                          status=403)
+    vin = check_vin(vin)
+    occurred = check_occurred_at(occurred_at)
+    vehicle = Vehicle.objects.select_for_update().filter(vin=vin).first()
+    if vehicle is None:
+        raise DomainError(code=ErrorCode.VEHICLE_UNKNOWN, message=_("Vehicle %(vin)s is not registered.") % {"vin": vin},
+                          field="vin")
+    battery = lock_battery(code)
+    require_status(battery, {BatteryStatus.IN_STOCK}, _("taking in at dismantling"))
+    require_pack(battery)
+    require_after_last_event(battery, occurred)
+    ledger_append(battery=battery, kind=EventKind.REMOVED, actor_id=enterprise.pk, user_id=_user_id(actor),
+                  vehicle_id=vehicle.pk, occurred_at=occurred,
+                  details={"previous_holder": battery.holder_id, "unreported": True,
+                           "decision": decision_reference.strip()[:100]})
+    battery.holder = enterprise
+    _save(battery, "holder")
+    return battery
+
+
+@service
+def battery_swap_out_of_scrapped(*, actor, vin: str, code: str, occurred_at=None) -> Battery:
+    """A swap operator takes its battery back out of a scrapped battery-swap model (the battery belongs to the swap
+    operator, so the vehicle was scrapped without it; DOMAIN.md rule 1, exemption). No battery goes in."""
+    enterprise = acting_enterprise(actor)
+    require_role(enterprise, "swap")
+    vin = check_vin(vin)
+    occurred = check_occurred_at(occurred_at)
+    vehicle = Vehicle.objects.select_for_update().filter(vin=vin).first()
+    if vehicle is None:
+        raise DomainError(code=ErrorCode.VEHICLE_UNKNOWN, message=_("Vehicle %(vin)s is not registered.") % {"vin": vin},
+                          field="vin")
+    if not vehicle.is_swap_model:
+        raise DomainError(code=ErrorCode.NOT_SWAP_MODEL,
+                          message=_("Vehicle %(vin)s is not a battery-swap model.") % {"vin": vin}, field="vin",
+                          status=409)
+    if vehicle.status != Vehicle.Status.SCRAPPED:
+        raise DomainError(code=ErrorCode.TRANSITION_NOT_ALLOWED,
+                          message=_("Vehicle %(vin)s is still in use: exchange its battery with a swap instead.")
+                          % {"vin": vin}, field="vin", status=409)
+    battery = lock_battery(code)
+    _take_out(battery, vehicle, field="code")
+    require_after_last_event(battery, occurred)
+    ledger_append(battery=battery, kind=EventKind.SWAPPED_OUT, actor_id=enterprise.pk, user_id=_user_id(actor),
+                  vehicle_id=vehicle.pk, occurred_at=occurred,
+                  details={"previous_holder": battery.holder_id, "vehicle_scrapped": True})
+    battery.status, battery.vehicle, battery.holder = BatteryStatus.IN_STOCK, None, enterprise
+    _save(battery, "status", "vehicle", "holder")
+    return battery
+
+
+@service
 def battery_declare_waste(*, actor, code: str, occurred_at=None, reason: str = "") -> Battery:
     enterprise = acting_enterprise(actor)
     require_role(enterprise, "declare_waste")
