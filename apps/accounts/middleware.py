@@ -22,6 +22,7 @@ ALWAYS_OPEN = {
 APPLICANT_OPEN = ALWAYS_OPEN | {
     "enterprises:application", "enterprises:application_edit", "core:dashboard", "core:home",
     "enterprises:business_licence", "enterprises:licensed_recyclers",
+    "batteries:public", "scrapping:verify",
 }
 
 

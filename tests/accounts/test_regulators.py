@@ -93,3 +93,16 @@ def test_regulator_list_query_count_does_not_grow_with_rows(admin_user, django_a
         UserFactory(kind="reviewer", username=f"r{i}")
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get("/accounts/regulators/")
+
+
+def test_an_applicant_awaiting_review_may_read_the_public_pages(db):
+    """Public pages (certificate verification, a battery's public card) are open to everyone, including a
+    signed-in applicant whose enterprise is not active yet."""
+    from apps.enterprises.models import Membership
+    from tests.factories import EnterpriseFactory, MembershipFactory
+
+    applicant = MembershipFactory(enterprise=EnterpriseFactory(status="pending"), role=Membership.Role.ADMIN).user
+    client = signed_in(applicant)
+    assert client.get("/verify/not-a-token").status_code == 404  # "unknown", not a redirect to the application
+    assert client.get("/b/0PAPE01ABCDEFGT3F0000001").status_code == 404
+    assert client.get("/enterprise/staff/")["Location"].endswith("/application/")
