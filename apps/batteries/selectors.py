@@ -42,6 +42,29 @@ def battery_list(*, actor, q: str | None = None, status: str | None = None, chem
 
 
 CHILDREN_ON_CARD = 500
+_CARD: tuple | None = None
+
+
+def _card_statement() -> tuple:
+    """The card query (without its WHERE) and the field lists, built once per process."""
+    global _CARD
+    if _CARD is None:
+        from apps.enterprises.models import Enterprise
+
+        b_fields = tuple(f.attname for f in Battery._meta.concrete_fields)
+        e_fields = tuple(f.attname for f in Enterprise._meta.concrete_fields)
+        r_fields = tuple(f.attname for f in Remanufacture._meta.concrete_fields)
+        cols = lambda model, alias, names: ", ".join(  # noqa: E731
+            f'{alias}."{model._meta.get_field(n[:-3] if n.endswith("_id") else n).column}"' for n in names)
+        head = (f"SELECT {cols(Battery, 'b', b_fields)}, {cols(Enterprise, 'h', e_fields)},"
+                f" {cols(Enterprise, 'm', e_fields)}, {cols(Remanufacture, 'r', r_fields)},"
+                f" CASE WHEN b.product_type = 'C' THEN NULL ELSE ARRAY(SELECT c.code FROM batteries_battery c"
+                f"   WHERE c.parent_id = b.id ORDER BY c.id LIMIT {CHILDREN_ON_CARD + 1}) END"
+                f" FROM batteries_battery b JOIN enterprises_enterprise h ON h.id = b.holder_id"
+                f" JOIN enterprises_enterprise m ON m.id = b.maker_id"
+                f" LEFT JOIN batteries_remanufacture r ON r.product_id = b.id")
+        _CARD = (head, b_fields, e_fields, r_fields)
+    return _CARD
 
 
 def battery_get(*, actor, code: str) -> Battery:
@@ -56,19 +79,8 @@ def battery_get(*, actor, code: str) -> Battery:
     from apps.batteries.querysets import visible_battery_id_sql
 
     visible_sql, params = visible_battery_id_sql(actor, _ascii_upper(code))
-    b_fields = tuple(f.attname for f in Battery._meta.concrete_fields)
-    e_fields = tuple(f.attname for f in Enterprise._meta.concrete_fields)
-    r_fields = tuple(f.attname for f in Remanufacture._meta.concrete_fields)
-    cols = lambda model, alias, names: ", ".join(  # noqa: E731
-        f'{alias}."{model._meta.get_field(n[:-3] if n.endswith("_id") else n).column}"' for n in names)
-    sql = (f"SELECT {cols(Battery, 'b', b_fields)}, {cols(Enterprise, 'h', e_fields)}, {cols(Enterprise, 'm', e_fields)},"
-           f" {cols(Remanufacture, 'r', r_fields)},"
-           f" CASE WHEN b.product_type = 'C' THEN NULL ELSE ARRAY(SELECT c.code FROM batteries_battery c"
-           f"   WHERE c.parent_id = b.id ORDER BY c.id LIMIT {CHILDREN_ON_CARD + 1}) END"
-           f" FROM batteries_battery b JOIN enterprises_enterprise h ON h.id = b.holder_id"
-           f" JOIN enterprises_enterprise m ON m.id = b.maker_id"
-           f" LEFT JOIN batteries_remanufacture r ON r.product_id = b.id"
-           f" WHERE b.id = ({visible_sql})")
+    head, b_fields, e_fields, r_fields = _card_statement()
+    sql = f"{head} WHERE b.id = ({visible_sql})"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -31,18 +31,33 @@ def _columns(model, names, alias) -> str:
     return ", ".join(f'{alias}."{by_attname[n]}"' for n in names)
 
 
+_LOAD_KEY: tuple | None = None
+
+
+def _load_key_statement() -> tuple:
+    """The query and field lists, built once per process (they depend only on the models)."""
+    global _LOAD_KEY
+    if _LOAD_KEY is None:
+        from apps.accounts.models import User
+        from apps.enterprises.models import Enterprise, Membership
+
+        k, u, e, m = (_ordered(APIKey, _KEY), _ordered(User, _USER), _ordered(Enterprise, _ENTERPRISE),
+                      _ordered(Membership, _MEMBERSHIP))
+        sql = (f"SELECT {_columns(APIKey, k, 'k')}, {_columns(User, u, 'u')}, {_columns(Enterprise, e, 'e')},"
+               f" {_columns(Membership, m, 'm')}"
+               " FROM accounts_apikey k JOIN accounts_user u ON u.id = k.created_by_id"
+               " JOIN enterprises_enterprise e ON e.id = k.enterprise_id"
+               " LEFT JOIN enterprises_membership m ON m.user_id = u.id"
+               " WHERE k.digest = %s")
+        _LOAD_KEY = (sql, k, u, e, m)
+    return _LOAD_KEY
+
+
 def load_key(digest: str) -> APIKey | None:
     from apps.accounts.models import User
     from apps.enterprises.models import Enterprise, Membership
 
-    k, u, e, m = (_ordered(APIKey, _KEY), _ordered(User, _USER), _ordered(Enterprise, _ENTERPRISE),
-                  _ordered(Membership, _MEMBERSHIP))
-    sql = (f"SELECT {_columns(APIKey, k, 'k')}, {_columns(User, u, 'u')}, {_columns(Enterprise, e, 'e')},"
-           f" {_columns(Membership, m, 'm')}"
-           " FROM accounts_apikey k JOIN accounts_user u ON u.id = k.created_by_id"
-           " JOIN enterprises_enterprise e ON e.id = k.enterprise_id"
-           " LEFT JOIN enterprises_membership m ON m.user_id = u.id"
-           " WHERE k.digest = %s")
+    sql, k, u, e, m = _load_key_statement()
     with connection.cursor() as cursor:
         cursor.execute(sql, [digest])
         row = cursor.fetchone()
