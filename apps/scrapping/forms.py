@@ -145,3 +145,12 @@ class CertificateSearchForm(forms.Form):
         data = self.cleaned_data if self.is_valid() else {}
         return {"q": data.get("q") or None, "status": data.get("status") or None,
                 "deadline": data.get("deadline") or None, "province": data.get("province") or None}
+
+
+class IntakeFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("File of vehicles (CSV or XLSX)"), allow_empty_file=True,
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-"
+                                                         "officedocument.spreadsheetml.sheet"}),
+        help_text=_("One vehicle per row, with the header row of the template. CSV in UTF-8 or GBK, or an Excel "
+                    "workbook (first sheet)."))

@@ -240,3 +240,40 @@ class CertificateChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class IntakeFile(models.Model):
+    """A bulk file of scrapped vehicles uploaded by a dismantler (apps.scrapping.intake_file), applied all or nothing
+    through the same service as a single intake. The file itself is not kept (it holds owners' identity numbers);
+    only its SHA-256, so that the same file from the same dismantler is recognised and not applied twice."""
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Applied: every vehicle was taken in")
+        FAILED = "failed", _("Refused — nothing was recorded")
+
+    dismantler = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("dismantler"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    total_rows = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True,
+                              help_text="The first 1,000 errors: {row, column, code, message}")
+    errors_csv = models.TextField(blank=True, help_text="Every error, as the CSV offered for download.")
+    message = models.TextField(blank=True)
+    intakes = models.ManyToManyField(ScrappingIntake, related_name="+", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("intake file")
+        constraints = [
+            models.UniqueConstraint(fields=["dismantler", "sha256"], condition=Q(status="succeeded"),
+                                    name="scrapping_intake_file_once"),
+        ]
+        indexes = [models.Index(fields=["dismantler", "-created_at"], name="scrapping_intake_file_dism")]
+
+    def __str__(self) -> str:
+        return self.original_name

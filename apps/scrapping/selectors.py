@@ -12,7 +12,7 @@ from apps.batteries.models import Battery
 from apps.core.errors import NotFound
 from apps.core.workdays import WorkdayCalendar, working_days_between
 from apps.scrapping import rules
-from apps.scrapping.models import IntakeBattery, IntakeStatus, ScrappingCertificate, ScrappingIntake
+from apps.scrapping.models import IntakeBattery, IntakeFile, IntakeStatus, ScrappingCertificate, ScrappingIntake
 from apps.scrapping.verification import certificate_id_from_token
 
 INTAKE_RELATED = ("dismantler", "decided_by")
@@ -58,6 +58,22 @@ def intake_get(*, actor, pk) -> ScrappingIntake:
     if intake is None:
         raise NotFound()
     return intake
+
+
+def intake_files(*, actor) -> QuerySet[IntakeFile]:
+    """The intake files uploaded by the actor's enterprise, newest first (nobody else's)."""
+    enterprise = getattr(actor, "enterprise", None) if getattr(actor, "kind", None) == "company" else None
+    if enterprise is None:
+        return IntakeFile.objects.none()
+    return IntakeFile.objects.filter(dismantler=enterprise).order_by("-created_at", "-pk")
+
+
+def intake_file_get(*, actor, pk) -> IntakeFile:
+    """One of the enterprise's intake files; anyone else's is NotFound, like one that does not exist."""
+    record = intake_files(actor=actor).filter(pk=pk).first()
+    if record is None:
+        raise NotFound()
+    return record
 
 
 def intake_batteries(intake: ScrappingIntake) -> list[IntakeBattery]:

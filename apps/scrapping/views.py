@@ -10,7 +10,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,11 +22,12 @@ from apps.core.forms import add_domain_error
 from apps.core.paging import paginate
 from apps.core.workdays import WorkdayCalendar
 from apps.enterprises.models import Enterprise
-from apps.scrapping import rules, selectors, services
+from apps.scrapping import intake_file, rules, selectors, services
 from apps.scrapping.forms import (
     CertificateSearchForm,
     DecisionForm,
     ExplanationForm,
+    IntakeFileForm,
     IntakeForm,
     IntakeSearchForm,
     IssueForm,
@@ -113,6 +114,69 @@ def intake_new(request):
             _say_outcome(request, intake)
             return redirect("scrapping:intake", pk=intake.pk)
     return render(request, "scrapping/intake_new.html", {"form": form})
+
+
+@persona_required("company")
+@require_http_methods(["GET", "POST"])
+def intake_file_upload(request):
+    """Many vehicles at once from a CSV or XLSX file, all or nothing, through the same service as the form."""
+    _dismantler_gate(request)
+    form = IntakeFileForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record, already = intake_file.intake_file_apply(actor=request.user, upload=form.cleaned_data["file"])
+        except DomainError as exc:
+            if exc.status == 403:
+                raise PermissionDenied(str(exc.message))
+            add_domain_error(form, exc)
+        else:
+            if already:
+                messages.warning(request, _("This file was already applied on %(date)s; it was not applied again.")
+                                 % {"date": record.created_at.strftime("%Y-%m-%d %H:%M")})
+            elif record.status == record.Status.SUCCEEDED:
+                messages.success(request, record.message)
+            else:
+                messages.error(request, record.message)
+            return redirect("scrapping:intake_file_result", pk=record.pk)
+    return render(request, "scrapping/intake_file.html", {
+        "form": form, "columns": intake_file.column_names(), "max_rows": intake_file.INTAKE_FILE_MAX_ROWS,
+        "uploads": selectors.intake_files(actor=request.user)[:10],
+    })
+
+
+@persona_required("company")
+@require_GET
+def intake_file_template(request):
+    _dismantler_gate(request)
+    response = HttpResponse(intake_file.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="scrapping-intake-template.csv"'
+    return response
+
+
+@persona_required("company")
+@require_GET
+@_not_found
+def intake_file_result(request, pk: int):
+    _dismantler_gate(request)
+    record = selectors.intake_file_get(actor=request.user, pk=pk)
+    intakes = record.intakes.select_related("dismantler").order_by("pk")
+    return render(request, "scrapping/intake_file_result.html", {
+        "record": record, "intakes": intakes,
+        "shown_errors": record.errors, "more_errors": record.error_count - len(record.errors),
+    })
+
+
+@persona_required("company")
+@require_GET
+@_not_found
+def intake_file_errors(request, pk: int):
+    _dismantler_gate(request)
+    record = selectors.intake_file_get(actor=request.user, pk=pk)
+    if not record.errors_csv:
+        raise Http404
+    response = HttpResponse(record.errors_csv.encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="intake-file-{record.pk}-errors.csv"'
+    return response
 
 
 def _say_outcome(request, intake) -> None:

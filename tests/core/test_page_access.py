@@ -150,6 +150,18 @@ CASES = [
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "anon", LOGIN),
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "bob", 403),
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "reviewer_gd", 404),
+    # scrapping: the dismantler's bulk-file intake (bob's enterprise is no dismantler; regulators upload nothing;
+    # another dismantler's file is a 404: tests/scrapping/test_intake_file.py)
+    ("scrapping:intake_file", "get", "/scrapping/intakes/file/", "anon", LOGIN),
+    ("scrapping:intake_file", "get", "/scrapping/intakes/file/", "bob", 403),
+    ("scrapping:intake_file", "post", "/scrapping/intakes/file/", "bob", 403),
+    ("scrapping:intake_file", "get", "/scrapping/intakes/file/", "reviewer", 403),
+    ("scrapping:intake_file_template", "get", "/scrapping/intakes/file/template.csv", "anon", LOGIN),
+    ("scrapping:intake_file_template", "get", "/scrapping/intakes/file/template.csv", "bob", 403),
+    ("scrapping:intake_file_result", "get", "/scrapping/intakes/files/1/", "anon", LOGIN),
+    ("scrapping:intake_file_result", "get", "/scrapping/intakes/files/1/", "bob", 403),
+    ("scrapping:intake_file_errors", "get", "/scrapping/intakes/files/1/errors.csv", "anon", LOGIN),
+    ("scrapping:intake_file_errors", "get", "/scrapping/intakes/files/1/errors.csv", "bob", 403),
 ]
 
 

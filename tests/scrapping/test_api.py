@@ -34,7 +34,8 @@ ROUTES = [
     for method in ("get", "post")
     if hasattr(pattern.callback.view_class, method)
 ]
-DISMANTLER_POSTS = {"api-scrapping-intakes", "api-scrapping-intakes-bulk", "api-scrapping-intake-photos",
+DISMANTLER_POSTS = {"api-scrapping-intakes", "api-scrapping-intakes-bulk", "api-scrapping-intakes-file",
+                    "api-scrapping-intake-photos",
                     "api-scrapping-intake-explanation", "api-scrapping-intake-withdraw",
                     "api-scrapping-intake-certificate"}
 REGULATOR_POSTS = {"api-scrapping-intake-decision", "api-scrapping-certificate-void",

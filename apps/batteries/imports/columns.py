@@ -45,12 +45,31 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("occurred_at", False, ("occurredat", "handedoverat", "date", "移交时间", "移交日期", "时间"),
                _("handed over at"), 40),
     ),
+    # A dismantler's intake of scrapped vehicles (apps.scrapping.intake_file), one vehicle per row.
+    "scrapping_intake": (
+        Column("vin", True, ("vin", "车架号", "车辆识别代号", "车辆识别代号vin"), _("VIN"), 40),
+        Column("plate_number", True, ("plate", "platenumber", "号牌号码", "车牌号码", "号牌", "车牌号"),
+               _("plate number"), 40),
+        Column("engine_number", True, ("enginenumber", "motornumber", "发动机号(电机号)", "发动机号", "电机号",
+                                       "发动机号电机号", "发动机号码"), _("engine or motor number"), 60),
+        Column("is_nev", True, ("isnev", "nev", "新能源汽车", "是否新能源汽车"), _("new-energy vehicle"), 10),
+        Column("owner_id", True, ("ownerid", "owneridnumber", "车主身份证号", "车主身份证号码", "身份证号"),
+               _("owner's identity number"), 40),
+        Column("not_mortgaged", True, ("notmortgaged", "declarednotmortgaged", "无抵押", "未抵押"),
+               _("not mortgaged"), 10),
+        Column("not_stolen", True, ("notstolen", "declarednotstolen", "非盗抢", "非盗抢车辆"), _("not stolen"), 10),
+        Column("battery_codes", False, ("batterycodes", "batteries", "电池编码", "动力电池编码"),
+               _("battery codes"), 2000),
+        Column("explanation", False, ("explanation", "note", "情况说明", "说明"), _("explanation"), 2000),
+    ),
 }
 
 TEMPLATE_HEADERS = {
     "register": ["电池编码", "额定容量(kWh)", "重量(kg)", "所属上级编码"],
     "install": ["电池编码", "车辆识别代号", "装车时间", "车型", "换电车型"],
     "hand_over": ["电池编码", "接收方统一社会信用代码", "移交时间"],
+    "scrapping_intake": ["车辆识别代号", "号牌号码", "发动机号(电机号)", "新能源汽车", "车主身份证号", "无抵押", "非盗抢",
+                         "电池编码", "情况说明"],
 }
 
 

@@ -5,6 +5,7 @@ from apps.scrapping.api import views
 urlpatterns = [
     path("scrapping/intakes/", views.IntakeListAPI.as_view(), name="api-scrapping-intakes"),
     path("scrapping/intakes/bulk/", views.IntakeBulkAPI.as_view(), name="api-scrapping-intakes-bulk"),
+    path("scrapping/intakes/file/", views.IntakeFileAPI.as_view(), name="api-scrapping-intakes-file"),
     path("scrapping/intakes/<int:pk>/", views.IntakeDetailAPI.as_view(), name="api-scrapping-intake"),
     path("scrapping/intakes/<int:pk>/photos/", views.IntakePhotoAPI.as_view(), name="api-scrapping-intake-photos"),
     path("scrapping/intakes/<int:pk>/photos/<str:kind>/", views.IntakePhotoFileAPI.as_view(),

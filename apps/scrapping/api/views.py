@@ -26,7 +26,7 @@ from apps.core.errors import DomainError, ErrorCode
 from apps.core.pagination import CursorPagination
 from apps.core.workdays import WorkdayCalendar
 from apps.enterprises.api.views import ErrorSerializer
-from apps.scrapping import rules, selectors, services
+from apps.scrapping import intake_file, rules, selectors, services
 from apps.scrapping.models import (
     BatteryRole,
     CertificateChange,
@@ -256,6 +256,35 @@ class BulkIntakeOutput(serializers.Serializer):
     results = IntakeOutput(many=True)
 
 
+class IntakeFileInput(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True,
+                                 help_text="CSV (UTF-8, UTF-8 with BOM or GBK) or XLSX, one vehicle per row, with the "
+                                           "header row of the template (Chinese or English column names).")
+
+
+class IntakeFileRowError(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="The line of the file (the header is line 1).")
+    column = serializers.CharField(allow_null=True, help_text="The column's key, e.g. vin, battery_codes.")
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class IntakeFileOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["succeeded", "failed"])
+    already_applied = serializers.BooleanField(help_text="The same file was applied before; nothing was done now.")
+    total_rows = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="Intakes created by the file.")
+    message = serializers.CharField()
+    results = IntakeOutput(many=True)
+
+
+class IntakeFileErrorOutput(ErrorSerializer):
+    id = serializers.IntegerField(help_text="The refused upload, shown on its result page.")
+    error_count = serializers.IntegerField()
+    errors = IntakeFileRowError(many=True, help_text="The first 1,000 errors.")
+
+
 # --- input -------------------------------------------------------------------------------------------------------
 
 
@@ -439,6 +468,35 @@ class IntakeBulkAPI(IdempotentAPIView):
         rows = ScrappingIntake.objects.select_related(*selectors.INTAKE_RELATED).in_bulk([i.pk for i in done])
         return Response({"count": len(done), "results": IntakeOutput([rows[i.pk] for i in done], many=True).data},
                         status=status.HTTP_201_CREATED)
+
+
+class IntakeFileAPI(IdempotentAPIView):
+    """A CSV or XLSX file of up to 5,000 vehicles, all or nothing, through the same service as a single intake (the
+    same semantics as the page). The same file twice is recognised and not applied again. Photos are attached
+    afterwards (POST …/photos/); a certificate needs both."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": IntakeFileInput},
+                   responses={201: IntakeFileOutput, 200: IntakeFileOutput, 400: IntakeFileErrorOutput,
+                              403: ErrorSerializer},
+                   summary="Take in scrapped vehicles from a CSV or XLSX file, all or nothing (dismantlers)")
+    def post(self, request):
+        _dismantlers_only(request)
+        data = _valid(IntakeFileInput, request.data)
+        record, already = intake_file.intake_file_apply(actor=request.user, upload=data["file"])
+        if record.status == record.Status.FAILED:
+            return Response({"code": ErrorCode.BULK_REJECTED, "message": record.message, "field": None,
+                             "id": record.pk, "error_count": record.error_count,
+                             "errors": [{k: e.get(k) for k in ("row", "column", "code", "message")}
+                                        for e in record.errors]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        intakes = record.intakes.select_related(*selectors.INTAKE_RELATED).prefetch_related("certificates")\
+            .order_by("pk")
+        return Response({"id": record.pk, "status": record.status, "already_applied": already,
+                         "total_rows": record.total_rows, "count": len(intakes), "message": record.message,
+                         "results": IntakeOutput(intakes, many=True).data},
+                        status=status.HTTP_200_OK if already else status.HTTP_201_CREATED)
 
 
 class IntakeDetailAPI(IdempotentAPIView):

@@ -41,6 +41,31 @@ ENTERPRISES = [
     ("recycler3", "粤海电池材料回收有限公司", "91440300MA5Y00010", "44", ["recycler"], []),
 ]
 
+# Scrapping examples: two new-energy vehicles made by the demo carmaker, each with one pack of the demo battery
+# maker installed through the ledger. The demo dismantler (dismantle_admin) takes the first in with its battery
+# (check complete, certificate allowed) and the second without it (battery missing: blocked, no certificate).
+DEMO_SCRAPPING = {
+    "complete": {"vin_body": "LSVAD1230N9000001", "serial": 9000001},
+    "missing": {"vin_body": "LSVAD1230N9000002", "serial": 9000002},
+}
+
+
+def demo_vin(body: str) -> str:
+    from apps.batteries.vin import vin_check_digit
+
+    return body[:8] + vin_check_digit(body) + body[9:]
+
+
+for _example in DEMO_SCRAPPING.values():
+    _example["vin"] = demo_vin(_example["vin_body"])
+
+
+def demo_battery_code(serial: int) -> str:
+    from apps.batteries.codes import encode_production_date
+
+    return f"0PAPE01ABCDEFG{encode_production_date(date(2025, 6, 1))}{serial:07d}"
+
+
 LICENCES = [
     ("recycler", "HB-2026-0001", ["dismantling", "hydrometallurgy"], ["B", "E"], "50000"),
     ("recycler2", "HB-2026-0002", ["dismantling", "hydrometallurgy", "pyrometallurgy"], ["B", "E", "C", "D"], "120000"),
@@ -54,6 +79,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             created = self._seed()
+            self._seed_scrapping()
         self.stdout.write(self.style.SUCCESS("Demo data ready" + (" (created)" if created else " (already there)")))
         self.print_logins()
 
@@ -109,6 +135,25 @@ class Command(BaseCommand):
         )
         return True
 
+    def _seed_scrapping(self) -> None:
+        """Each example vehicle gets its pack through the ledger services (register → hand over → receive →
+        install) unless it is already there: running the command again changes nothing."""
+        from apps.batteries import services as battery_services
+        from apps.batteries.models import Vehicle
+
+        maker = User.objects.filter(username="battery_admin").first()
+        carmaker = User.objects.filter(username="vehicle_admin").first()
+        if maker is None or carmaker is None:
+            return
+        for example in DEMO_SCRAPPING.values():
+            if Vehicle.objects.filter(vin=example["vin"]).exists():
+                continue
+            code = demo_battery_code(example["serial"])
+            battery_services.battery_register(actor=maker, code=code, capacity_kwh="60.5", weight_kg="410")
+            battery_services.battery_hand_over(actor=maker, code=code, recipient=carmaker.enterprise)
+            battery_services.battery_receive(actor=carmaker, code=code)
+            battery_services.battery_install(actor=carmaker, code=code, vin=example["vin"], model_name="申城 E5")
+
     def print_logins(self) -> None:
         w = self.stdout.write
         w("")
@@ -123,3 +168,7 @@ class Command(BaseCommand):
         for username, hexkey in DEMO_TOTP_KEYS.items():
             secret = base64.b32encode(bytes.fromhex(hexkey)).decode().rstrip("=")
             w(f"  or add the key {secret} ({username}) to an authenticator app.")
+        w("Scrapping (dismantle_admin takes the vehicles in):")
+        complete = DEMO_SCRAPPING["complete"]
+        w(f"  {complete['vin']}  with battery {demo_battery_code(complete['serial'])} → complete, certificate allowed")
+        w(f"  {DEMO_SCRAPPING['missing']['vin']}  arrives without its battery (list no code) → blocked, no certificate")
