@@ -49,6 +49,10 @@ def _stop_database(started: bool) -> None:
         print("embedded PostgreSQL stopped", flush=True)
 
 
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
 def manage(*args: str) -> None:
     subprocess.run([PY, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)
 
@@ -84,7 +88,10 @@ def run(argv: list[str]) -> int:
                                           f"{host}:{port}"], cwd=ROOT))
         print(f"\nbatterytrace is running at http://{host}:{port}/  (English: http://{host}:{port}/en/)"
               "\nPress Ctrl-C to stop the web server, the worker, beat and the embedded database.\n", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        # Ctrl-C and a plain `kill` both stop everything. SIGINT is set explicitly: a shell starting this in the
+        # background makes it ignore SIGINT, and Python would then never raise KeyboardInterrupt.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _interrupt)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         print("a process stopped unexpectedly; shutting down", file=sys.stderr)
