@@ -56,13 +56,14 @@ def _card_statement() -> tuple:
         r_fields = tuple(f.attname for f in Remanufacture._meta.concrete_fields)
         cols = lambda model, alias, names: ", ".join(  # noqa: E731
             f'{alias}."{model._meta.get_field(n[:-3] if n.endswith("_id") else n).column}"' for n in names)
-        head = (f"SELECT {cols(Battery, 'b', b_fields)}, {cols(Enterprise, 'h', e_fields)},"
+        head = (f"SELECT {cols(Battery, 'batteries_battery', b_fields)}, {cols(Enterprise, 'h', e_fields)},"
                 f" {cols(Enterprise, 'm', e_fields)}, {cols(Remanufacture, 'r', r_fields)},"
-                f" CASE WHEN b.product_type = 'C' THEN NULL ELSE ARRAY(SELECT c.code FROM batteries_battery c"
-                f"   WHERE c.parent_id = b.id ORDER BY c.id LIMIT {CHILDREN_ON_CARD + 1}) END"
-                f" FROM batteries_battery b JOIN enterprises_enterprise h ON h.id = b.holder_id"
-                f" JOIN enterprises_enterprise m ON m.id = b.maker_id"
-                f" LEFT JOIN batteries_remanufacture r ON r.product_id = b.id")
+                f" CASE WHEN batteries_battery.product_type = 'C' THEN NULL ELSE ARRAY(SELECT c.code"
+                f"   FROM batteries_battery c WHERE c.parent_id = batteries_battery.id ORDER BY c.id"
+                f"   LIMIT {CHILDREN_ON_CARD + 1}) END"
+                f" FROM batteries_battery JOIN enterprises_enterprise h ON h.id = batteries_battery.holder_id"
+                f" JOIN enterprises_enterprise m ON m.id = batteries_battery.maker_id"
+                f" LEFT JOIN batteries_remanufacture r ON r.product_id = batteries_battery.id")
         _CARD = (head, b_fields, e_fields, r_fields)
     return _CARD
 
@@ -76,11 +77,15 @@ def battery_get(*, actor, code: str) -> Battery:
     select_related cost several times the query itself)."""
     from apps.enterprises.models import Enterprise
 
-    from apps.batteries.querysets import visible_battery_id_sql
+    from apps.batteries.querysets import visible_battery_id_sql, visible_battery_predicate
 
-    visible_sql, params = visible_battery_id_sql(actor, _ascii_upper(code))
     head, b_fields, e_fields, r_fields = _card_statement()
-    sql = f"{head} WHERE b.id = ({visible_sql})"
+    predicate = visible_battery_predicate(actor, _ascii_upper(code))
+    if predicate is not None:
+        sql, params = f"{head} WHERE {predicate[0]}", predicate[1]
+    else:
+        visible_sql, params = visible_battery_id_sql(actor, _ascii_upper(code))
+        sql = f"{head} WHERE batteries_battery.id = ({visible_sql})"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -374,3 +374,24 @@ def test_the_cached_lookup_sql_for_someone_who_may_see_nothing(maker):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         assert cursor.fetchone() is None
+
+
+def test_the_card_lookup_follows_visible_to_for_every_persona(maker, carmaker, reviewer, reviewer_gd, admin_user):
+    """battery_get uses visible_to's WHERE directly (or as a subquery when it needs joins, as for a reviewer limited
+    to provinces): each persona gets a card exactly for the batteries visible_to gives it."""
+    from apps.batteries import selectors
+    from apps.core.errors import NotFound
+
+    mine = services.battery_register(actor=maker, code=make_code()).code
+    given = services.battery_register(actor=maker, code=make_code()).code
+    services.battery_hand_over(actor=maker, code=given, recipient=carmaker.enterprise)
+    for user in (maker, carmaker, reviewer, reviewer_gd, admin_user):
+        for code in (mine, given):
+            visible = Battery.objects.visible_to(user).filter(code=code).exists()
+            try:
+                card = selectors.battery_get(actor=user, code=code)
+            except NotFound:
+                card = None
+            assert (card is not None) == visible, (user, code)
+            if card is not None:
+                assert card.code == code and card.holder.pk == card.holder_id
