@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("", include("apps.batteries.urls")),
     path("", include("apps.filings.urls")),
     path("", include("apps.scrapping.urls")),
+    path("", include("apps.reconciliation.urls")),
     prefix_default_language=False,
 )
 # Uploaded files (business licences) are never served as static media: views check who may read them.

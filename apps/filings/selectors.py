@@ -68,14 +68,26 @@ def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
             dt.datetime.combine(rules.next_month(start), dt.time(), SHANGHAI))
 
 
+# The one definition of "the ledger's count for an enterprise and month", shared by the comparison a reviewer
+# sees on a report (ledger_counts) and by the reconciliation check (apps.reconciliation.checks): events with the
+# enterprise as actor whose time falls in the month on the Asia/Shanghai calendar. A SQL fragment over
+# batteries_batteryevent aliased `e`; {enterprise} and {month} are SQL expressions (placeholders or columns). The
+# range form (not date_trunc on the column) lets the (actor, occurred_at) index serve it.
+LEDGER_MONTH_EVENTS_WHERE = (
+    "e.actor_id = {enterprise}"
+    " AND e.occurred_at >= ({month}::timestamp AT TIME ZONE 'Asia/Shanghai')"
+    " AND e.occurred_at < (({month}::date + interval '1 month')::timestamp AT TIME ZONE 'Asia/Shanghai')")
+
+
 def ledger_counts(*, enterprise_id: int, month: dt.date) -> dict[str, int]:
     """Events the ledger records with this enterprise as actor in the month, by kind: one aggregate query."""
-    from apps.batteries.models import BatteryEvent
+    from django.db import connection
 
-    start, end = month_bounds(month)
-    rows = (BatteryEvent.objects.filter(actor_id=enterprise_id, occurred_at__gte=start, occurred_at__lt=end)
-            .values("kind").annotate(n=Count("id")).order_by())
-    return {row["kind"]: row["n"] for row in rows}
+    where = LEDGER_MONTH_EVENTS_WHERE.format(enterprise="%s", month="%s::date")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT e.kind, count(*) FROM batteries_batteryevent e WHERE {where} GROUP BY e.kind",
+                       [enterprise_id, rules.month_start(month), rules.month_start(month)])
+        return dict(cursor.fetchall())
 
 
 def monthly_report_comparison(filing: Filing) -> list[dict]:

@@ -199,6 +199,14 @@ def monthly_report_update(*, actor, filing_id, counts: dict) -> Filing:
 # --- the workflow -------------------------------------------------------------------------------------------------
 
 
+def _reconcile_on_commit(filing: Filing) -> None:
+    """A filed report is compared with the ledger at once (apps.reconciliation), not only at night."""
+    from apps.reconciliation.tasks import reconciliation_run_enterprise
+
+    enterprise_id = filing.enterprise_id
+    transaction.on_commit(lambda: reconciliation_run_enterprise.delay(enterprise_id))
+
+
 @service
 def filing_submit(*, actor, filing_id) -> Filing:
     filing = _locked(actor, filing_id)
@@ -207,6 +215,7 @@ def filing_submit(*, actor, filing_id) -> Filing:
     filing.submitted_at = now
     filing.first_submitted_at = filing.first_submitted_at or now
     filing.save()
+    _reconcile_on_commit(filing)
     return filing
 
 
@@ -217,6 +226,7 @@ def filing_resubmit(*, actor, filing_id, comment: str = "") -> Filing:
     filing.submitted_at = timezone.now()
     filing.assigned_to, filing.assigned_at = None, None
     filing.save()
+    _reconcile_on_commit(filing)
     return filing
 
 

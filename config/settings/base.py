@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.batteries",
     "apps.scrapping",
     "apps.filings",
+    "apps.reconciliation",
 ]
 
 MIDDLEWARE = [
@@ -259,6 +260,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Handover deadlines counted over a year the calendar did not know yet are recounted once admins enter it.
     "scrapping-provisional-deadlines": {"task": "apps.scrapping.tasks.provisional_deadlines_recount",
                                         "schedule": crontab(hour=3, minute=10)},
+    # Every check for every enterprise, after the ledger verification (apps.reconciliation).
+    "reconciliation-nightly": {"task": "apps.reconciliation.tasks.reconciliation_run_all",
+                               "schedule": crontab(hour=3, minute=40)},
 }
 
 # --- Content security policy (django-csp 4) --------------------------------------------------------------------
@@ -299,6 +303,12 @@ SCRAPPING_PHOTO_MAX_BYTES = int(env("SCRAPPING_PHOTO_MAX_BYTES", str(5 * 1024 * 
 # Filings (apps.filings): the monthly pack-count report is due on this day of the following month.
 FILINGS_MONTHLY_REPORT_DUE_DAY = int(env("FILINGS_MONTHLY_REPORT_DUE_DAY", "10"))
 FILINGS_ATTACHMENT_MAX_BYTES = int(env("FILINGS_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# Reconciliation (apps.reconciliation): a battery in transit longer than this many working days is flagged
+# (handover_not_received); a waste or removed battery with no event for this many days has gone dark; a discrepancy
+# keeps at most this many battery codes (and the full count).
+RECONCILIATION_HANDOVER_WORKING_DAYS = int(env("RECONCILIATION_HANDOVER_WORKING_DAYS", "5"))
+RECONCILIATION_GONE_DARK_DAYS = int(env("RECONCILIATION_GONE_DARK_DAYS", "90"))
+RECONCILIATION_CODES_CAP = int(env("RECONCILIATION_CODES_CAP", "100"))
 # ---  -----------------------------------------------------------------------------------------------
 # Personal data keyed hashes (owner IDs at scrapping) use their own key, never SECRET_KEY.
 PII_HASH_KEY = env("PII_HASH_KEY")

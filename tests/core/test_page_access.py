@@ -150,6 +150,11 @@ CASES = [
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "anon", LOGIN),
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "bob", 403),
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "reviewer_gd", 404),
+    # reconciliation: an enterprise's own discrepancies, the reviewers' list (scoping: tests/reconciliation/)
+    ("reconciliation:list", "get", "/discrepancies/", "anon", LOGIN),
+    ("reconciliation:list", "get", "/discrepancies/", "reviewer", 403),
+    ("reconciliation:review_list", "get", "/review/discrepancies/", "anon", LOGIN),
+    ("reconciliation:review_list", "get", "/review/discrepancies/", "bob", 403),
     # scrapping: the dismantler's bulk-file intake (bob's enterprise is no dismantler; regulators upload nothing;
     # another dismantler's file is a 404: tests/scrapping/test_intake_file.py)
     ("scrapping:intake_file", "get", "/scrapping/intakes/file/", "anon", LOGIN),
@@ -206,7 +211,7 @@ def _url_names(patterns, namespace=""):
 
 def test_every_page_has_an_access_case():
     names = {n for n in _url_names(get_resolver().url_patterns)
-             if n.split(":")[0] in {"accounts", "core", "enterprises", "filings"}}
+             if n.split(":")[0] in {"accounts", "core", "enterprises", "filings", "reconciliation"}}
     covered = {case[0] for case in CASES}
     assert names - covered == set(), "pages without an anonymous/outsider case"
     # and each has an anonymous case or an outsider case

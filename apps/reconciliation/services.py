@@ -1,0 +1,106 @@
+"""The reconciliation run: every check, under a PostgreSQL advisory lock, upserting what it finds (ADR 0011)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
+
+from apps.core.services import service
+from apps.reconciliation.checks import CHECKS, check_parameters
+from apps.reconciliation.models import CLOSABLE_STATUSES, DiscrepancyStatus, ReconciliationRun
+
+logger = logging.getLogger(__name__)
+
+# Advisory lock keys: (namespace, scope). A full run holds (NAMESPACE, 0) exclusively; a run for one enterprise
+# holds (NAMESPACE, 0) shared and (NAMESPACE, enterprise id) exclusively. So runs for different enterprises may go
+# side by side (on several workers), and nothing runs beside a full run or beside a run for the same enterprise.
+LOCK_NAMESPACE = 0x5EC0  # "reconciliation"; any constant no other advisory lock in the project uses
+
+UPSERT = """
+INSERT INTO reconciliation_discrepancy
+    (enterprise_id, period, kind, figure, subject, expected, found, severity, codes, code_count,
+     status, first_seen, last_seen, closed_at)
+SELECT found_rows.enterprise_id, found_rows.period, %(kind)s, found_rows.figure, found_rows.subject,
+       found_rows.expected, found_rows.found, found_rows.severity, found_rows.codes, found_rows.code_count,
+       'open', %(now)s, %(now)s, NULL
+FROM ({check}) AS found_rows
+ON CONFLICT (enterprise_id, period, kind, figure, subject) DO UPDATE SET
+    expected = EXCLUDED.expected, found = EXCLUDED.found, severity = EXCLUDED.severity, codes = EXCLUDED.codes,
+    code_count = EXCLUDED.code_count, last_seen = EXCLUDED.last_seen,
+    -- a resolved discrepancy that holds again is reopened; explained and escalated ones keep their status
+    status = CASE WHEN reconciliation_discrepancy.status = 'resolved' THEN 'open'
+                  ELSE reconciliation_discrepancy.status END,
+    closed_at = CASE WHEN reconciliation_discrepancy.status = 'resolved' THEN NULL
+                     ELSE reconciliation_discrepancy.closed_at END
+"""
+
+CLOSE = """
+UPDATE reconciliation_discrepancy SET status = 'resolved', closed_at = %(now)s
+WHERE status = ANY(%(closable)s) AND last_seen < %(now)s AND kind = ANY(%(kinds)s)
+  AND (%(enterprise)s::bigint IS NULL OR enterprise_id = %(enterprise)s)
+"""
+
+
+@dataclass
+class RunResult:
+    run: ReconciliationRun
+    counts: dict[str, int] = field(default_factory=dict)
+    closed: int = 0
+
+    @property
+    def skipped(self) -> bool:
+        return self.run.status == ReconciliationRun.Status.SKIPPED
+
+
+def _try_lock(cursor, enterprise_id: int | None) -> bool:
+    """Transaction-level advisory locks: released at commit or rollback, never left behind by a dead worker."""
+    if enterprise_id is None:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, 0)", [LOCK_NAMESPACE])
+        return cursor.fetchone()[0]
+    cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s, 0) AND pg_try_advisory_xact_lock(%s, %s)",
+                   [LOCK_NAMESPACE, LOCK_NAMESPACE, enterprise_id])
+    return cursor.fetchone()[0]
+
+
+@service
+def reconciliation_run(*, actor=None, enterprise=None, dry_run: bool = False) -> RunResult:
+    """Run every check for all enterprises (or one), in one transaction.
+
+    A real run upserts each discrepancy on its key (a re-run updates found/expected/last seen, never duplicates)
+    and resolves the open or explained discrepancies of its scope that no longer hold. A dry run computes and
+    counts, and writes no discrepancy. Either way the run is recorded. When another run holds the lock for the same
+    scope, this one returns at once, recorded as skipped.
+    """
+    enterprise_id = getattr(enterprise, "pk", enterprise)
+    now = timezone.now()
+    run = ReconciliationRun(started_at=now, dry_run=dry_run, enterprise_id=enterprise_id)
+    with connection.cursor() as cursor:
+        if not _try_lock(cursor, enterprise_id):
+            run.status, run.finished_at = ReconciliationRun.Status.SKIPPED, timezone.now()
+            run.save()
+            logger.info("reconciliation run skipped: another run holds the lock (enterprise %s)", enterprise_id)
+            return RunResult(run)
+        params = {**check_parameters(enterprise_id=enterprise_id, now=now), "now": now}
+        counts: dict[str, int] = {}
+        for check in CHECKS:
+            if dry_run:
+                cursor.execute(f"SELECT count(*) FROM ({check.sql}) AS found_rows", params)
+                counts[str(check.kind)] = cursor.fetchone()[0]
+            else:
+                cursor.execute(UPSERT.format(check=check.sql), {**params, "kind": str(check.kind)})
+                counts[str(check.kind)] = cursor.rowcount
+        closed = 0
+        if not dry_run:
+            cursor.execute(CLOSE, {"now": now, "enterprise": enterprise_id,
+                                   "closable": [str(s) for s in CLOSABLE_STATUSES],
+                                   "kinds": [str(c.kind) for c in CHECKS]})
+            closed = cursor.rowcount
+    run.counts, run.closed = counts, closed
+    run.status, run.finished_at = ReconciliationRun.Status.SUCCEEDED, timezone.now()
+    run.save()
+    return RunResult(run, counts, closed)
+
+
+__all__ = ["reconciliation_run", "RunResult", "DiscrepancyStatus"]

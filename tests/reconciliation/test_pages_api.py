@@ -1,0 +1,115 @@
+"""Who sees which discrepancy, on the pages and over /api/v1/: an enterprise its own, a reviewer those of the
+provinces they review; another enterprise's discrepancy is invisible (404 for one, absent from lists)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from apps.reconciliation.models import Discrepancy
+from tests.api_helpers import API, assert_error
+from tests.conftest import signed_in
+from tests.factories import EnterpriseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def discrepancy(enterprise, *, kind="gone_dark", figure="no_event", found=3, severity="medium", status="open",
+                **extra) -> Discrepancy:
+    now = timezone.now()
+    return Discrepancy.objects.create(enterprise=enterprise, kind=kind, figure=figure, expected=0, found=found,
+                                      severity=severity, status=status, codes=["0PAPE01ABCDEFG6AF0000001"],
+                                      code_count=found, first_seen=now, last_seen=now, **extra)
+
+
+@pytest.fixture
+def alices(alice_co):
+    """Alice's enterprise (Fujian, 35) has two open discrepancies and a resolved one."""
+    return [discrepancy(alice_co),
+            discrepancy(alice_co, kind="reported_vs_ledger", figure="produced", period=dt.date(2026, 9, 1),
+                        severity="high"),
+            discrepancy(alice_co, kind="handover_not_received", figure="in_transit", status="resolved",
+                        closed_at=timezone.now())]
+
+
+def test_an_enterprise_sees_its_own_open_discrepancies(alice, alices):
+    page = signed_in(alice).get("/en/discrepancies/")
+    assert page.status_code == 200
+    assert list(page.context["page"].object_list) == [alices[1], alices[0]]
+    assert "Gone dark" in page.content.decode()
+
+
+def test_another_enterprise_sees_none_of_them(bob, alices):
+    assert list(signed_in(bob).get("/discrepancies/").context["page"].object_list) == []
+
+
+def test_reviewers_see_their_provinces_only_and_filter(reviewer, reviewer_gd, alices, bob_co):
+    theirs = discrepancy(EnterpriseFactory(province="44"))
+    client = signed_in(reviewer)
+    assert len(client.get("/review/discrepancies/").context["page"].object_list) == 3
+    assert list(client.get("/review/discrepancies/?severity=high").context["page"].object_list) == [alices[1]]
+    assert list(client.get("/review/discrepancies/?check=gone_dark&province=35").context["page"].object_list) \
+        == [alices[0]]
+    assert list(client.get(f"/review/discrepancies/?enterprise={theirs.enterprise_id}").context["page"]
+                .object_list) == [theirs]
+    assert list(client.get("/review/discrepancies/?status=resolved").context["page"].object_list) == [alices[2]]
+    assert list(signed_in(reviewer_gd).get("/review/discrepancies/").context["page"].object_list) == [theirs]
+
+
+def test_pages_refuse_the_other_persona(alice, reviewer, anon):
+    assert signed_in(alice).get("/review/discrepancies/").status_code == 403
+    assert signed_in(reviewer).get("/discrepancies/").status_code == 403
+    assert anon.get("/discrepancies/").status_code == 302
+
+
+def test_list_pages_take_a_fixed_number_of_queries(alice, alice_co, reviewer):
+    def count(client, url) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries.captured_queries)
+
+    company, regulator = signed_in(alice), signed_in(reviewer)
+    discrepancy(alice_co)
+    few = count(company, "/discrepancies/"), count(regulator, "/review/discrepancies/")
+    for n in range(8):
+        discrepancy(EnterpriseFactory(province="35"), found=n + 1)
+        discrepancy(alice_co, figure=f"f{n}")
+    assert (count(company, "/discrepancies/"), count(regulator, "/review/discrepancies/")) == few
+
+
+def test_api_lists_are_scoped(api_for, alice, bob, reviewer, reviewer_gd, alices):
+    body = api_for(alice).get(f"{API}/discrepancies/").json()
+    assert [row["id"] for row in body["results"]] == [alices[1].pk, alices[0].pk]
+    assert body["results"][0]["check"] == "reported_vs_ledger" and body["results"][0]["period"] == "2026-09-01"
+    assert api_for(bob).get(f"{API}/discrepancies/").json()["results"] == []
+    assert len(api_for(reviewer).get(f"{API}/review/discrepancies/?province=35").json()["results"]) == 2
+    assert api_for(reviewer_gd).get(f"{API}/review/discrepancies/").json()["results"] == []
+
+
+def test_api_one_discrepancy_is_a_404_for_outsiders(api_for, alice, bob, reviewer, reviewer_gd, alices, anon):
+    url = f"{API}/discrepancies/{alices[0].pk}/"
+    assert api_for(alice).get(url).json()["figure"] == "no_event"
+    assert api_for(reviewer).get(url).status_code == 200
+    assert_error(api_for(bob).get(url), 404, "not_found")
+    assert_error(api_for(reviewer_gd).get(url), 404, "not_found")
+    assert anon.get(url).status_code in (401, 403)
+
+
+def test_api_sides_are_refused_to_the_other_persona(api_for, alice, reviewer):
+    assert_error(api_for(alice).get(f"{API}/review/discrepancies/"), 403, "permission_denied")
+    assert_error(api_for(reviewer).get(f"{API}/discrepancies/"), 403, "permission_denied")
+
+
+def test_api_list_takes_a_fixed_number_of_queries(api_for, alice, alice_co):
+    client = api_for(alice)
+    discrepancy(alice_co)
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"{API}/discrepancies/")
+    for n in range(8):
+        discrepancy(alice_co, figure=f"f{n}")
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(f"{API}/discrepancies/").json()["results"]) == 9
+    assert len(many.captured_queries) == len(few.captured_queries)
