@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from apps.reconciliation.models import Check, Discrepancy, DiscrepancyStatus, Severity
+from apps.reconciliation.models import Check, Discrepancy, DiscrepancyStatus, ReconciliationRun, Severity
 
 
 def discrepancy_list(*, actor, kind: str | None = None, severity: str | None = None, enterprise: int | None = None,
@@ -31,3 +31,8 @@ def discrepancy_get(*, actor, pk) -> Discrepancy:
         return Discrepancy.objects.visible_to(actor).select_related("enterprise").get(pk=pk)
     except (Discrepancy.DoesNotExist, ValueError, TypeError):
         raise NotFound()
+
+
+def recent_runs(limit: int = 10) -> list[ReconciliationRun]:
+    """The latest runs, for administrators (whether the nightly job ran, what it found, whether it was skipped)."""
+    return list(ReconciliationRun.objects.select_related("enterprise").order_by("-started_at", "-id")[:limit])

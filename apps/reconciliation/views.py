@@ -31,7 +31,10 @@ def _context(filters: dict, page, query) -> dict:
 def review_list(request):
     filters = _filters(request)
     page, query = paginate(request, selectors.discrepancy_list(actor=request.user, **filters))
-    return render(request, "reconciliation/review_list.html", _context(filters, page, query))
+    context = _context(filters, page, query)
+    if request.user.kind == "admin":
+        context["runs"] = selectors.recent_runs()
+    return render(request, "reconciliation/review_list.html", context)
 
 
 @persona_required("company")

@@ -113,3 +113,18 @@ def test_api_list_takes_a_fixed_number_of_queries(api_for, alice, alice_co):
     with CaptureQueriesContext(connection) as many:
         assert len(client.get(f"{API}/discrepancies/").json()["results"]) == 9
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_admins_see_the_latest_runs_and_reviewers_do_not(admin_user, reviewer, alice):
+    from apps.reconciliation.services import reconciliation_run
+
+    reconciliation_run(dry_run=True)
+    page = signed_in(admin_user).get("/en/review/discrepancies/")
+    assert [r.dry_run for r in page.context["runs"]] == [True]
+    assert "Latest reconciliation runs" in page.content.decode()
+    assert "runs" not in signed_in(reviewer).get("/en/review/discrepancies/").context
+
+
+def test_the_navigation_links_to_the_discrepancy_pages(alice, reviewer):
+    assert 'href="/discrepancies/"' in signed_in(alice).get("/dashboard/").content.decode()
+    assert 'href="/review/discrepancies/"' in signed_in(reviewer).get("/dashboard/").content.decode()
