@@ -4,12 +4,29 @@ The help texts document the API schema, which is in English like the rest of the
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 from apps.batteries.models import BatteryStatus, ProductType, Vehicle
 from apps.core.choices import Chemistry
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 time compared in UTC. Python accepts UTC offsets up to ±23:59 but PostgreSQL only up to ±15:59,
+    so a time like 2026-01-01T00:00-17:00 would otherwise fail in the database (a 500) instead of filtering."""
+
+    def filter(self, qs, value):
+        if value is not None and value.tzinfo is not None:
+            try:
+                value = value.astimezone(dt.timezone.utc)
+            except OverflowError:  # beyond year 1 or 9999 once in UTC
+                from rest_framework.exceptions import ValidationError
+
+                raise ValidationError({self.field_name: "Out of range."}) from None
+        return super().filter(qs, value)
 
 
 class BatteryFilter(filters.FilterSet):
@@ -23,9 +40,9 @@ class BatteryFilter(filters.FilterSet):
                              help_text="The batteries installed in the vehicle with this VIN.")
     code_prefix = filters.CharFilter(method="filter_code_prefix", max_length=24,
                                      help_text="Battery codes starting with this (e.g. a manufacturer code).")
-    registered_after = filters.IsoDateTimeFilter(field_name="registered_at", lookup_expr="gte",
+    registered_after = UtcIsoDateTimeFilter(field_name="registered_at", lookup_expr="gte",
                                                  help_text="Registered at or after this time (ISO 8601).")
-    registered_before = filters.IsoDateTimeFilter(field_name="registered_at", lookup_expr="lt",
+    registered_before = UtcIsoDateTimeFilter(field_name="registered_at", lookup_expr="lt",
                                                   help_text="Registered before this time (ISO 8601).")
 
     def filter_vin(self, queryset, name, value):
@@ -40,6 +57,7 @@ _TYPES = {
     filters.BooleanFilter: OpenApiTypes.BOOL,
     filters.NumberFilter: OpenApiTypes.INT,
     filters.IsoDateTimeFilter: OpenApiTypes.DATETIME,
+    UtcIsoDateTimeFilter: OpenApiTypes.DATETIME,
 }
 
 

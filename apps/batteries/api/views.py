@@ -241,14 +241,16 @@ class ImportOutput(ImportListOutput):
 
 
 class BulkItemError(serializers.Serializer):
-    index = serializers.IntegerField(help_text="0-based position of the item in the request.")
+    index = serializers.IntegerField(required=False, help_text="0-based position of the item in the request; "
+                                     "absent for an error about the request as a whole.")
     code = serializers.CharField()
     message = serializers.CharField()
     field = serializers.CharField(allow_null=True)
 
 
 class BulkErrorSerializer(ErrorSerializer):
-    errors = BulkItemError(many=True)
+    # absent when the request as a whole is refused (not a list, too long, a bad Idempotency-Key)
+    errors = BulkItemError(many=True, required=False)
 
 
 class BulkResultOutput(serializers.Serializer):

@@ -63,7 +63,8 @@ class StaffOutput(serializers.ModelSerializer):
     email = serializers.CharField(source="user.email")
     full_name = serializers.CharField(source="user.full_name")
     is_active = serializers.BooleanField(source="user.is_active")
-    last_login = serializers.DateTimeField(source="user.last_login")
+    last_login = serializers.DateTimeField(source="user.last_login", allow_null=True,
+                                           help_text="null until the person first signs in.")
 
     class Meta:
         model = Membership

@@ -263,10 +263,14 @@ class IntakeFileInput(serializers.Serializer):
 
 
 class IntakeFileRowError(serializers.Serializer):
-    row = serializers.IntegerField(allow_null=True, help_text="The line of the file (the header is line 1).")
-    column = serializers.CharField(allow_null=True, help_text="The column's key, e.g. vin, battery_codes.")
+    # row and column are absent (and field given) for an error about the request as a whole, e.g. no file
+    row = serializers.IntegerField(allow_null=True, required=False,
+                                   help_text="The line of the file (the header is line 1).")
+    column = serializers.CharField(allow_null=True, required=False,
+                                   help_text="The column's key, e.g. vin, battery_codes.")
     code = serializers.CharField()
     message = serializers.CharField()
+    field = serializers.CharField(allow_null=True, required=False)
 
 
 class IntakeFileOutput(serializers.Serializer):
@@ -280,9 +284,11 @@ class IntakeFileOutput(serializers.Serializer):
 
 
 class IntakeFileErrorOutput(ErrorSerializer):
-    id = serializers.IntegerField(help_text="The refused upload, shown on its result page.")
-    error_count = serializers.IntegerField()
-    errors = IntakeFileRowError(many=True, help_text="The first 1,000 errors.")
+    # id, error_count and errors are absent when the request is refused before the file is read (no file, a bad
+    # Idempotency-Key)
+    id = serializers.IntegerField(required=False, help_text="The refused upload, shown on its result page.")
+    error_count = serializers.IntegerField(required=False)
+    errors = IntakeFileRowError(many=True, required=False, help_text="The first 1,000 errors.")
 
 
 # --- input -------------------------------------------------------------------------------------------------------
