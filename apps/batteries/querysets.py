@@ -28,8 +28,16 @@ class VehicleQuerySet(models.QuerySet):
     def visible_to(self, user) -> "VehicleQuerySet":
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.kind in ("admin", "reviewer"):
+        if user.kind == "admin" or (user.kind == "reviewer" and not user.reviewer_provinces):
             return self
+        if user.kind == "reviewer":
+            # A provincial reviewer sees the vehicles made by, or carrying batteries held by, enterprises of its
+            # provinces (as BatteryQuerySet.visible_to limits batteries to their holders' provinces).
+            from apps.batteries.models import Battery
+
+            provinces = user.reviewer_provinces
+            return self.filter(Q(maker__province__in=provinces) | Q(pk__in=Battery.objects.filter(
+                holder__province__in=provinces, vehicle__isnull=False).values("vehicle_id")))
         membership = user.membership
         if membership is None:
             return self.none()

@@ -236,11 +236,7 @@ ALLOWED_SIGHTINGS: dict[tuple[str, str], str] = {
 
 # Defects the sweep found that are not fixed yet: (who, route key) -> why. The sweep reports them without failing;
 # once one is fixed, its entry must go (a known leak that no longer happens fails the test).
-KNOWN_LEAKS: dict[tuple[str, str], str] = {
-    ("reviewer_gd", "api-vehicle"): (
-        "VehicleQuerySet.visible_to (apps/batteries/querysets.py) gives every reviewer every vehicle, ignoring "
-        "reviewer_provinces; BatteryQuerySet.visible_to limits them to their provinces' holders"),
-}
+KNOWN_LEAKS: dict[tuple[str, str], str] = {}
 
 # A stand-in for each of Alice's identifiers that names nothing: "not yours" must look exactly like this.
 GHOST_IDS = {"alice_co": 999999, "licence": 999999, "battery_code": "0PAPE01ABCDEFGT3F9999999",
