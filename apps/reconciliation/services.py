@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.core.services import service
 from apps.reconciliation.checks import CHECKS, check_parameters
-from apps.reconciliation.models import CLOSABLE_STATUSES, DiscrepancyStatus, ReconciliationRun
+from apps.reconciliation.models import CLOSABLE_STATUSES, ReconciliationRun
 
 logger = logging.getLogger(__name__)
 
@@ -102,5 +102,3 @@ def reconciliation_run(*, actor=None, enterprise=None, dry_run: bool = False) ->
     run.save()
     return RunResult(run, counts, closed)
 
-
-__all__ = ["reconciliation_run", "RunResult", "DiscrepancyStatus"]
