@@ -15,8 +15,9 @@ from apps.accounts.services import api_key_digest
 # compilation (which cost more than the query itself). Fields not listed are loaded on first access.
 _KEY = ("id", "enterprise_id", "name", "prefix", "created_by_id", "created_at", "last_used_at", "revoked_at",
         "revoked_by_id")
+# No timestamps among the user, enterprise and membership fields: they come back as JSON (see below).
 _USER = ("id", "username", "email", "full_name", "kind", "is_active", "is_staff", "is_superuser",
-         "reviewer_provinces", "last_login")
+         "reviewer_provinces")
 _ENTERPRISE = ("id", "name", "uscc", "province", "roles", "status", "status_reason", "contact_email")
 _MEMBERSHIP = ("id", "user_id", "enterprise_id", "role")
 
@@ -43,12 +44,14 @@ def _load_key_statement() -> tuple:
 
         k, u, e, m = (_ordered(APIKey, _KEY), _ordered(User, _USER), _ordered(Enterprise, _ENTERPRISE),
                       _ordered(Membership, _MEMBERSHIP))
-        sql = (f"SELECT {_columns(APIKey, k, 'k')}, {_columns(User, u, 'u')}, {_columns(Enterprise, e, 'e')},"
-               f" {_columns(Membership, m, 'm')}"
-               " FROM accounts_apikey k JOIN accounts_user u ON u.id = k.created_by_id"
-               " JOIN enterprises_enterprise e ON e.id = k.enterprise_id"
-               " LEFT JOIN enterprises_membership m ON m.user_id = u.id"
-               " WHERE k.digest = %s")
+        # Scalar subqueries rather than joins: the planner's join search cost more than the execution.
+        sql = (f"SELECT {_columns(APIKey, k, 'k')},"
+               f" (SELECT json_build_array({_columns(User, u, 'u')}) FROM accounts_user u WHERE u.id = k.created_by_id),"
+               f" (SELECT json_build_array({_columns(Enterprise, e, 'e')}) FROM enterprises_enterprise e"
+               f"   WHERE e.id = k.enterprise_id),"
+               f" (SELECT json_build_array({_columns(Membership, m, 'm')}) FROM enterprises_membership m"
+               f"   WHERE m.user_id = k.created_by_id)"
+               " FROM accounts_apikey k WHERE k.digest = %s")
         _LOAD_KEY = (sql, k, u, e, m)
     return _LOAD_KEY
 
@@ -63,12 +66,13 @@ def load_key(digest: str) -> APIKey | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    a, b, c = len(k), len(k) + len(u), len(k) + len(u) + len(e)
+    a = len(k)
     db = connection.alias
     key = APIKey.from_db(db, k, row[:a])
-    user = User.from_db(db, u, row[a:b])
-    enterprise = Enterprise.from_db(db, e, row[b:c])
-    membership = Membership.from_db(db, m, row[c:]) if row[c] is not None else None
+    user_values, enterprise_values, membership_values = row[a:a + 3]
+    user = User.from_db(db, u, user_values)
+    enterprise = Enterprise.from_db(db, e, enterprise_values)
+    membership = Membership.from_db(db, m, membership_values) if membership_values is not None else None
     key.created_by, key.enterprise = user, enterprise
     if membership is not None:
         membership.user = user
