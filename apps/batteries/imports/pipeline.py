@@ -378,9 +378,6 @@ class _Conflict(Exception):
 BATTERY_COPY = ("COPY batteries_battery (id, code, manufacturer_code, product_type, chemistry, spec_code, trace_code,"
                 " production_date, serial, capacity_kwh, weight_kg, maker_id, holder_id, status, is_waste, ledger_seq,"
                 " ledger_head, registered_at, updated_at) FROM STDIN")
-EVENT_COPY = ("COPY batteries_batteryevent (battery_id, seq, kind, actor_id, counterparty_id, vehicle_id, occurred_at,"
-              " recorded_at, recorded_by_id, details, prev_hash, hash) FROM STDIN")
-
 
 def _row_estimate(record: BulkImport) -> int:
     with open(record.file.path, "rb") as f:
@@ -430,42 +427,48 @@ def _register_streaming(record: BulkImport, errors: ErrorLog) -> int | None:
                                [_row_estimate(record) if first is not None else 0])
                 ids = array("q", (r[0] for r in cursor.fetchall()))
                 next_id = iter(ids).__next__
-                with tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="") as events:
-                    write_event = events.write
-                    with cursor.copy(BATTERY_COPY) as copy:
-                        buffer: list[str] = []
-                        for row in rows:
-                            if errors.count:
-                                continue  # keep reading to report every error, but stop loading
-                            line, code, mfr, ptype, chem, spec, trace, produced, serial, capacity, weight, parent = row
-                            battery_id = next_id()
-                            details = "{}" if parent is NULL else '{"parent": "%s"}' % parent
-                            digest = sha256((hash_head + code + hash_middle + details + hash_tail).encode()).hexdigest()
-                            buffer.append(f"{battery_id}\t{code}\t{mfr}\t{ptype}\t{chem}\t{spec}\t{trace}\t{produced}\t"
-                                          f"{serial}\t{capacity}\t{weight}\t{actor}\t{actor}\tin_stock\tf\t1\t{digest}\t"
-                                          f"{stamp}\t{stamp}\n")
-                            write_event(f"{battery_id}\t1\tproduced\t{actor}\t\\N\t\\N\t{stamp}\t{stamp}\t{user}\t"
-                                        f"{details}\t\t{digest}\n")
-                            if parent is not NULL:
-                                parents.append((line, code, parent))
-                            if len(buffer) >= 2000:
-                                copy.write("".join(buffer))
-                                buffer.clear()
-                        if buffer and not errors.count:
+                loaded = 0
+                with cursor.copy(BATTERY_COPY) as copy:
+                    buffer: list[str] = []
+                    for row in rows:
+                        if errors.count:
+                            continue  # keep reading to report every error, but stop loading
+                        line, code, mfr, ptype, chem, spec, trace, produced, serial, capacity, weight, parent = row
+                        battery_id = next_id()
+                        loaded += 1
+                        details = "{}" if parent is NULL else '{"parent": "%s"}' % parent
+                        digest = sha256((hash_head + code + hash_middle + details + hash_tail).encode()).hexdigest()
+                        buffer.append(f"{battery_id}\t{code}\t{mfr}\t{ptype}\t{chem}\t{spec}\t{trace}\t{produced}\t"
+                                      f"{serial}\t{capacity}\t{weight}\t{actor}\t{actor}\tin_stock\tf\t1\t{digest}\t"
+                                      f"{stamp}\t{stamp}\n")
+                        if parent is not NULL:
+                            parents.append((line, code, parent))
+                        if len(buffer) >= 2000:
                             copy.write("".join(buffer))
-                    if errors.count:
-                        raise _Rollback
-                    log.info("import %s: parsed, validated and loaded batteries in %.1f s", record.pk,
-                             time.perf_counter() - started)
-                    progress(status=BulkImport.Status.APPLYING)
-                    events.seek(0)
-                    with cursor.copy(EVENT_COPY) as copy:
-                        while chunk := events.read(1 << 20):
-                            copy.write(chunk)
+                            buffer.clear()
+                    if buffer and not errors.count:
+                        copy.write("".join(buffer))
+                if errors.count:
+                    raise _Rollback
+                log.info("import %s: parsed, validated and loaded batteries in %.1f s", record.pk,
+                         time.perf_counter() - started)
+                progress(status=BulkImport.Status.APPLYING)
+                # The first ledger events are written by the server from the rows just loaded (their hash is
+                # already in ledger_head), rather than formatted a second time in Python. The import's own
+                # timestamp and maker pick exactly its rows within the reserved id range.
+                if parents:
+                    _stage_links(cursor, parents)
+                if ids:
+                    cursor.execute(_EVENTS_FROM_BATTERIES.format(
+                        details=_PARENT_DETAILS if parents else "'{}'::jsonb",
+                        join="LEFT JOIN link l ON l.code = b.code" if parents else ""),
+                        {"actor": actor, "user": user, "stamp": occurred, "low": min(ids), "high": max(ids)})
+                    if cursor.rowcount != loaded:  # never expected: one produced event per battery loaded
+                        raise RuntimeError(f"import {record.pk}: {cursor.rowcount} ledger events for {loaded} batteries")
                 log.info("import %s: ledger events loaded at %.1f s", record.pk, time.perf_counter() - started)
                 count = len(ids)
                 del ids
-                if parents and not _link_parents(cursor, parents, actor, errors):
+                if parents and not _link_parents(cursor, parents, actor, errors, staged=True):
                     raise _Rollback
             inserted = record.total_rows
             _succeed(record, inserted, _("%(n)d batteries registered.") % {"n": inserted})
@@ -490,13 +493,31 @@ def _succeed(record: BulkImport, applied: int, message: str) -> None:
                                "total_rows", "bytes_read"])
 
 
-def _link_parents(cursor, parents, actor: int, errors: ErrorLog) -> bool:
-    """Pack → module → cell links named in the file: the parent is registered (now or before) by the same maker,
-    at a higher level."""
+_EVENTS_FROM_BATTERIES = """
+INSERT INTO batteries_batteryevent
+    (battery_id, seq, kind, actor_id, counterparty_id, vehicle_id, occurred_at, recorded_at, recorded_by_id,
+     details, prev_hash, hash)
+SELECT b.id, 1, 'produced', %(actor)s, NULL, NULL, %(stamp)s, %(stamp)s, %(user)s, {details}, '', b.ledger_head
+FROM batteries_battery b {join}
+WHERE b.id BETWEEN %(low)s AND %(high)s AND b.registered_at = %(stamp)s AND b.maker_id = %(actor)s
+  AND b.ledger_seq = 1
+"""
+# The same text as the hash computed while parsing ('{"parent": "<code>"}'); ledger_verify rechecks every hash.
+_PARENT_DETAILS = "CASE WHEN l.parent_code IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('parent', l.parent_code) END"
+
+
+def _stage_links(cursor, parents) -> None:
     cursor.execute("CREATE TEMP TABLE link (row_no int, code text, parent_code text) ON COMMIT DROP")
     with cursor.copy("COPY link FROM STDIN") as copy:
         for row in parents:
             copy.write_row(row)
+
+
+def _link_parents(cursor, parents, actor: int, errors: ErrorLog, staged: bool = False) -> bool:
+    """Pack → module → cell links named in the file: the parent is registered (now or before) by the same maker,
+    at a higher level."""
+    if not staged:
+        _stage_links(cursor, parents)
     cursor.execute("""
         SELECT l.row_no, l.parent_code, CASE WHEN p.id IS NULL THEN 'unknown'
                                              WHEN p.maker_id <> %(actor)s THEN 'not_yours' ELSE 'level' END
