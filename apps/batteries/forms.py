@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.batteries.models import BatteryStatus, BulkImport, FieldOfUse, ProductType
 from apps.core.choices import Chemistry
 from apps.enterprises.models import Enterprise
+from apps.core.text import ascii_upper, ascii_upper_compact
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -30,7 +31,7 @@ class CodeField(forms.CharField):
         super().__init__(**kwargs)
 
     def to_python(self, value):
-        return re.sub(r"\s+", "", super().to_python(value)).upper()
+        return ascii_upper_compact(super().to_python(value))
 
 
 class VinField(CodeField):
@@ -130,7 +131,7 @@ class HandOverForm(ActionForm):
 
     def clean(self):
         data = super().clean()
-        data["recipient_uscc"] = re.sub(r"\s+", "", data.get("recipient_uscc") or "").upper()
+        data["recipient_uscc"] = ascii_upper_compact(data.get("recipient_uscc"))
         if not data.get("recipient") and not data["recipient_uscc"]:
             self.add_error("recipient", _("Choose the recipient, or give its unified social credit code."))
         return data
@@ -184,7 +185,7 @@ class RemanufactureForm(ActionForm):
     occurred_at = occurred_at_field()
 
     def clean_source_codes(self) -> list[str]:
-        codes = [c.upper() for c in re.split(r"[\s,;，；]+", self.cleaned_data["source_codes"]) if c]
+        codes = [ascii_upper(c) for c in re.split(r"[\s,;，；]+", self.cleaned_data["source_codes"]) if c]
         return list(dict.fromkeys(codes))
 
 

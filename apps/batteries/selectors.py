@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 
 from apps.batteries.models import Battery, BatteryStatus, BulkImport, Remanufacture, Vehicle
 from apps.core.errors import NotFound
+from apps.core.text import ascii_upper
 
 LIST_RELATED = ("holder", "maker", "vehicle", "transit_to")
 CARD_RELATED = (*LIST_RELATED, "parent", "used_in__remanufacture__product")
@@ -19,7 +20,7 @@ def battery_list(*, actor, q: str | None = None, status: str | None = None, chem
     """The batteries the actor may see, newest first. `q` is a battery code (24 characters: exact; shorter: the
     codes starting with it) or a VIN (the batteries installed in that vehicle); case does not matter."""
     qs = Battery.objects.visible_to(actor).select_related(*LIST_RELATED)
-    q = (q or "").strip().upper()
+    q = ascii_upper(q)
     if len(q) == CODE_LENGTH:
         qs = qs.filter(code=q)
     elif len(q) == VIN_LENGTH:
@@ -83,11 +84,11 @@ def battery_get(*, actor, code: str) -> Battery:
     from apps.batteries.querysets import visible_battery_id_sql, visible_battery_predicate
 
     head, b_fields = _card_statement()
-    predicate = visible_battery_predicate(actor, _ascii_upper(code))
+    predicate = visible_battery_predicate(actor, ascii_upper(code))
     if predicate is not None:
         sql, params = f"{head} WHERE {predicate[0]}", predicate[1]
     else:
-        visible_sql, params = visible_battery_id_sql(actor, _ascii_upper(code))
+        visible_sql, params = visible_battery_id_sql(actor, ascii_upper(code))
         sql = f"{head} WHERE batteries_battery.id = ({visible_sql})"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -126,16 +127,12 @@ def attach_card_relations(battery: Battery) -> None:
         Battery.used_in.related.set_cached_value(battery, link)
 
 
-_ASCII_UPPER_TABLE = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
 
-
-def _ascii_upper(code: str | None) -> str:
-    return (code or "").strip().translate(_ASCII_UPPER_TABLE)
 
 
 def battery_public_get(*, code: str) -> Battery:
     """Any registered battery, for the public tier of its card (which shows no holder, vehicle or event)."""
-    battery = Battery.objects.select_related("maker").filter(code=(code or "").strip().upper()).first()
+    battery = Battery.objects.select_related("maker").filter(code=ascii_upper(code)).first()
     if battery is None:
         raise NotFound()
     return battery

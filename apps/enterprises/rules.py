@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from apps.core.text import ascii_upper_compact
 from dataclasses import dataclass
 from datetime import date
 
@@ -45,9 +46,7 @@ def uscc_problem(code: str) -> IdentifierError | None:
 
 def normalise_uscc(raw: str) -> str:
     """People paste codes with spaces and lower case; the code itself is upper case without spaces."""
-    text = "".join((raw or "").split())
-    # a-z only: str.upper() would turn some non-ASCII letters into ASCII ones and hide a forbidden character
-    return text.translate({c: c - 32 for c in range(ord("a"), ord("z") + 1)})
+    return ascii_upper_compact(raw)
 
 
 def manufacturer_code_problem(code: str) -> IdentifierError | None:

@@ -32,6 +32,7 @@ from apps.enterprises.models import (
     RecyclerLicence,
 )
 from apps.enterprises.permissions import require
+from apps.core.text import ascii_upper
 
 # --- identifiers --------------------------------------------------------------------------------------------
 
@@ -296,7 +297,7 @@ def enterprise_reinstate(*, actor, enterprise: Enterprise, reason: str = "") -> 
 def manufacturer_code_assign(*, actor, enterprise: Enterprise, code: str) -> ManufacturerCode:
     """GB/T 34014 positions 1–3 are assigned to one battery maker; unique across the country."""
     require(actor, "enterprises.assign_manufacturer_code")
-    code = (code or "").strip().translate({c: c - 32 for c in range(ord("a"), ord("z") + 1)})
+    code = ascii_upper(code)
     problem = enterprise_rules.manufacturer_code_problem(code)
     if problem is not None:
         if problem.rule == "length":

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from apps.core.workdays import Deadline, DayVerdict, add_working_days_with
 from apps.enterprises.rules import IdentifierError, uscc_problem
+from apps.core.text import ascii_upper_compact
 
 # --- the vehicle-and-battery check (车电一体报废) --------------------------------------------------------------
 
@@ -101,7 +102,7 @@ OTHER_ID_RE = re.compile(r"^[0-9A-Z]{6,30}$")
 
 def normalise_id_number(raw: str) -> str:
     """Spaces dropped, a-z upper-cased (only ASCII: str.upper() would turn some letters into ASCII ones)."""
-    return "".join((raw or "").split()).translate({c: c - 32 for c in range(ord("a"), ord("z") + 1)})
+    return ascii_upper_compact(raw)
 
 
 def resident_id_check_character(first17: str) -> str:

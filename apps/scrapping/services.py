@@ -40,6 +40,7 @@ from apps.scrapping.models import (
     ScrappingIntake,
 )
 from apps.scrapping.permissions import require
+from apps.core.text import ascii_upper_compact
 
 PHOTO_FIELDS = {"front": "photo_front", "vin": "photo_vin"}
 EXPLANATION_MAX = 2000
@@ -77,7 +78,7 @@ def _text(value, *, field: str, max_length: int, required: bool = True) -> str:
 
 def _identifier(value, *, field: str, max_length: int) -> str:
     """Plate and engine numbers: as printed, without spaces, letters upper-cased (Chinese characters kept)."""
-    text = "".join(str(value or "").split()).translate({c: c - 32 for c in range(ord("a"), ord("z") + 1)})
+    text = ascii_upper_compact(value)
     return _text(text, field=field, max_length=max_length)
 
 

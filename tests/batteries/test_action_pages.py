@@ -326,3 +326,16 @@ def test_services_each_called_once_per_post(maker, carmaker, monkeypatch):
     monkeypatch.setattr(services, "battery_hand_over", spy)
     signed_in(maker).post("/batteries/hand-over/", {"code": code, "recipient": carmaker.enterprise.pk})
     assert len(calls) == 1 and calls[0]["actor"] == maker
+
+
+def test_the_form_does_not_turn_a_forbidden_letter_into_an_allowed_one(maker):
+    """'ı' (dotless i) upper-cases to 'I' with str.upper(); the form must hand it to the rule as it is."""
+    from apps.batteries.models import Battery
+
+    code = make_code()
+    typed = code[:5] + "ı" + code[6:]  # position 6, in the specification code
+    response = signed_in(maker).post("/en/batteries/register/", {"code": typed})
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["code"])
+    assert "ı" in errors and "position 6" in errors, errors
+    assert not Battery.objects.filter(code=code[:5] + "I" + code[6:]).exists()

@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter
 
 from apps.batteries.models import BatteryStatus, ProductType, Vehicle
 from apps.core.choices import Chemistry
+from apps.core.text import ascii_upper
 
 
 class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
@@ -47,10 +48,10 @@ class BatteryFilter(filters.FilterSet):
 
     def filter_vin(self, queryset, name, value):
         # A subquery rather than a join keeps each side on its own index.
-        return queryset.filter(vehicle_id__in=Vehicle.objects.filter(vin=value.strip().upper()).values("pk"))
+        return queryset.filter(vehicle_id__in=Vehicle.objects.filter(vin=ascii_upper(value)).values("pk"))
 
     def filter_code_prefix(self, queryset, name, value):
-        return queryset.filter(code__startswith=value.strip().upper())
+        return queryset.filter(code__startswith=ascii_upper(value))
 
 
 _TYPES = {

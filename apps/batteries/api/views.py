@@ -37,6 +37,7 @@ from apps.core.api_views import IdempotentAPIView
 from apps.core.errors import DomainError, ErrorCode, NotFound
 from apps.core.pagination import CursorPagination
 from apps.enterprises.api.views import ErrorSerializer
+from apps.core.text import ascii_upper
 
 BULK_MAX_ITEMS = 1000
 CHILDREN_SHOWN = 500
@@ -361,13 +362,12 @@ def _visible(request, code: str) -> Battery:
     return selectors.battery_get(actor=request.user, code=code)
 
 
-_ASCII_UPPER = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
 
 
 def _hidden_codes(request, codes) -> set[str]:
     """Of `codes`, those registered but not visible to the caller (one query for any number of codes). Only a-z
     are upper-cased, as the services do: 'ı'.upper() is 'I', and must not turn a bad code into someone's code."""
-    wanted = {str(c).strip().translate(_ASCII_UPPER) for c in codes if c}
+    wanted = {ascii_upper(c) for c in codes if c}
     if not wanted:
         return set()
     visible = Battery.objects.visible_to(request.user).filter(code__in=wanted).values("pk")
@@ -463,7 +463,7 @@ class VehicleAPI(IdempotentAPIView):
                    summary="A vehicle and the batteries installed in it")
     def get(self, request, vin: str):
         vehicle = (Vehicle.objects.visible_to(request.user).select_related("maker")
-                   .prefetch_related("batteries").filter(vin=vin.strip().upper()).first())
+                   .prefetch_related("batteries").filter(vin=ascii_upper(vin)).first())
         if vehicle is None:
             raise NotFound()
         return Response(VehicleOutput(vehicle).data)
@@ -590,7 +590,7 @@ class _BulkAPI(IdempotentAPIView):
                     errors.extend({"index": index, **e} for e in _flatten(shape.errors))
                     continue
                 data = dict(shape.validated_data)
-                if str(data.get(self.code_field) or "").strip().translate(_ASCII_UPPER) in hidden:
+                if ascii_upper(data.get(self.code_field)) in hidden:
                     errors.append({"index": index, "code": ErrorCode.NOT_FOUND, "message": _("Not found."),
                                    "field": self.code_field})
                     continue

@@ -33,6 +33,7 @@ from apps.core.errors import DomainError, ErrorCode
 from apps.core.services import service
 from apps.enterprises.models import Enterprise, ManufacturerCode
 from apps.enterprises.selectors import recycler_licence_in_force
+from apps.core.text import ascii_upper  # noqa: F401  (re-exported for the import pipeline)
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 PRODUCT_LEVEL = {ProductType.PACK: 0, ProductType.MODULE: 1, ProductType.CELL: 2}
@@ -62,14 +63,6 @@ def require_role(enterprise: Enterprise, operation: str) -> None:
         raise DomainError(code=ErrorCode.ROLE_NOT_ALLOWED,
                           message=_("Your enterprise's roles do not allow this operation (allowed: %(roles)s).")
                           % {"roles": allowed}, status=403)
-
-
-def ascii_upper(raw: str) -> str:
-    """Upper-case a-z only: str.upper() would turn 'ı' into 'I' or 'ß' into 'SS' and hide a forbidden character."""
-    return (raw or "").strip().translate(_ASCII_UPPER)
-
-
-_ASCII_UPPER = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
 
 
 def check_battery_code(raw: str, *, field: str = "code"):
