@@ -370,9 +370,7 @@ def battery_replace(request):
     if request.method == "POST" and form.is_valid():
         pair = _perform(request, form, lambda d: services.battery_replace(
             actor=request.user, vin=d["vin"], old_code=d["old_code"], new_code=d["new_code"],
-            occurred_at=d["occurred_at"]), own=("new_code",),
-            # the service shares its checks with the swap and names their fields out_code / in_code
-            aliases={"out_code": "old_code", "in_code": "new_code"})
+            occurred_at=d["occurred_at"]), own=("new_code",))
         if pair:
             old, new = pair
             return _done(request, _("Vehicle %(vin)s: battery %(old)s was removed and %(new)s installed.")

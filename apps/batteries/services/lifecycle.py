@@ -114,14 +114,17 @@ def positive_decimal(value, *, field: str, required: bool = False) -> Decimal | 
     return number
 
 
-def lock_batteries(codes: list[str], *, field: str = "code") -> dict[str, Battery]:
-    """Lock the rows in primary-key order (no deadlock between two operations on the same pair)."""
+def lock_batteries(codes: list[str], *, field: str = "code", fields: dict[str, str] | None = None
+                   ) -> dict[str, Battery]:
+    """Lock the rows in primary-key order (no deadlock between two operations on the same pair). An unknown code
+    is reported on `fields[code]` when given, else on `field`."""
     wanted = list(dict.fromkeys(codes))
     rows = {b.code: b for b in Battery.objects.select_for_update().filter(code__in=wanted).order_by("pk")}
     for code in wanted:
         if code not in rows:
             raise DomainError(code=ErrorCode.BATTERY_UNKNOWN,
-                              message=_("Battery %(code)s is not registered.") % {"code": code}, field=field)
+                              message=_("Battery %(code)s is not registered.") % {"code": code},
+                              field=(fields or {}).get(code, field))
     return rows
 
 
@@ -313,7 +316,8 @@ def _take_out(battery: Battery, vehicle: Vehicle, *, field: str) -> None:
 
 
 def _swap_like(*, actor, operation: str, vin: str, out_code: str, in_code: str, occurred_at,
-               out_kind: str, in_kind: str) -> tuple[Battery, Battery]:
+               out_kind: str, in_kind: str, out_field: str, in_field: str) -> tuple[Battery, Battery]:
+    """Swap and repair replacement share their checks; each reports errors on its own field names."""
     enterprise = acting_enterprise(actor)
     require_role(enterprise, operation)
     vin = check_vin(vin)
@@ -326,14 +330,14 @@ def _swap_like(*, actor, operation: str, vin: str, out_code: str, in_code: str, 
     out_code, in_code = ascii_upper(out_code), ascii_upper(in_code)
     if out_code == in_code:
         raise DomainError(code=ErrorCode.INVALID, message=_("The battery taken out and the one put in must differ."),
-                          field="in_code")
-    rows = lock_batteries([out_code, in_code])
+                          field=in_field)
+    rows = lock_batteries([out_code, in_code], fields={out_code: out_field, in_code: in_field})
     old, new = rows[out_code], rows[in_code]
-    _take_out(old, vehicle, field="out_code")
-    require_holder(new, enterprise, field="in_code")
-    require_status(new, {BatteryStatus.IN_STOCK}, _("installation"), field="in_code")
-    require_not_waste(new, field="in_code")
-    require_pack(new, field="in_code")
+    _take_out(old, vehicle, field=out_field)
+    require_holder(new, enterprise, field=in_field)
+    require_status(new, {BatteryStatus.IN_STOCK}, _("installation"), field=in_field)
+    require_not_waste(new, field=in_field)
+    require_pack(new, field=in_field)
     require_after_last_event(old, occurred)
     require_after_last_event(new, occurred)
     ledger_append(battery=old, kind=out_kind, actor_id=enterprise.pk, user_id=_user_id(actor), vehicle_id=vehicle.pk,
@@ -351,6 +355,7 @@ def _swap_like(*, actor, operation: str, vin: str, out_code: str, in_code: str, 
 def battery_swap(*, actor, vin: str, out_code: str, in_code: str, occurred_at=None) -> tuple[Battery, Battery]:
     """A swap operator exchanges a swap-model vehicle's battery for one from its pool."""
     return _swap_like(actor=actor, operation="swap", vin=vin, out_code=out_code, in_code=in_code,
+                      out_field="out_code", in_field="in_code",
                       occurred_at=occurred_at, out_kind=EventKind.SWAPPED_OUT, in_kind=EventKind.SWAPPED_IN)
 
 
@@ -358,6 +363,7 @@ def battery_swap(*, actor, vin: str, out_code: str, in_code: str, occurred_at=No
 def battery_replace(*, actor, vin: str, old_code: str, new_code: str, occurred_at=None) -> tuple[Battery, Battery]:
     """A repairer takes a vehicle's battery out and puts a new one in; the old one is then held by the repairer."""
     return _swap_like(actor=actor, operation="replace", vin=vin, out_code=old_code, in_code=new_code,
+                      out_field="old_code", in_field="new_code",
                       occurred_at=occurred_at, out_kind=EventKind.REPLACED_OUT, in_kind=EventKind.REPLACED_IN)
 
 
