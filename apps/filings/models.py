@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,11 @@ from apps.filings.querysets import FilingQuerySet, NotificationQuerySet
 
 class FilingKind(models.TextChoices):
     MONTHLY_REPORT = "monthly_report", _("Monthly pack-count report")
+    RECOVERY_REPORT = "recovery_report", _("Recovery (utilization) report")
+    LICENCE_APPLICATION = "licence_application", _("Recycler licence application")
+    EXPLANATION = "explanation", _("Explanation")
+    ENTERPRISE_REGISTRATION = "enterprise_registration", _("Enterprise registration")
+    MISMATCH_DECISION = "mismatch_decision", _("Scrapping battery mismatch decision")
 
 
 class FilingStatus(models.TextChoices):
@@ -50,6 +56,10 @@ class Filing(BaseModel):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
+    # Why the portal thinks this filing needs a closer look (e.g. "below_threshold", "impossible_yield",
+    # "ledger_mismatch"), set by the service that saves the filing's content. The queue's risk sort puts flagged
+    # filings first; each kind documents its own flag names.
+    flags = ArrayField(models.CharField(max_length=32), default=list, blank=True, verbose_name=_("flags"))
 
     objects = FilingQuerySet.as_manager()
 
