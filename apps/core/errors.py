@@ -111,6 +111,24 @@ class ErrorCode(StrEnum):
     REPORT_MONTH_APPROVED = "report_month_approved"
     CONFIRMATION_REQUIRED = "confirmation_required"
     ATTACHMENT_INVALID = "attachment_invalid"
+    # enforcement actions (apps.enforcement) and the reviewer's side of discrepancies
+    ENFORCEMENT_TRANSITION_NOT_ALLOWED = "enforcement_transition_not_allowed"
+    ENFORCEMENT_NOT_EDITABLE = "enforcement_not_editable"
+    FOUR_EYES_REQUIRED = "four_eyes_required"
+    NOT_THE_DRAFTER = "not_the_drafter"
+    AMOUNT_INVALID = "amount_invalid"
+    DEADLINE_INVALID = "deadline_invalid"
+    TEXT_REQUIRED = "text_required"
+    EVIDENCE_INVALID = "evidence_invalid"
+    OUTCOME_REQUIRED = "outcome_required"
+    DISCREPANCY_TRANSITION_NOT_ALLOWED = "discrepancy_transition_not_allowed"
+    # filings: recovery (utilization) reports and explanations
+    WEIGHT_INVALID = "weight_invalid"
+    RECOVERY_OUTPUT_WITHOUT_INPUT = "recovery_output_without_input"
+    RECYCLER_NOT_LICENSED = "recycler_not_licensed"
+    EXPLANATION_SUBJECT_INVALID = "explanation_subject_invalid"
+    EXPLANATION_ALREADY_FILED = "explanation_already_filed"
+    EXPLANATION_TEXT_REQUIRED = "explanation_text_required"
 
 
 class DomainError(Exception):

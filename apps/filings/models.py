@@ -5,13 +5,15 @@ province, due date, assignee); each kind of filing is its own model, one-to-one 
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.choices import Province
+from apps.core.choices import Chemistry, Province
 from apps.core.models import BaseModel
 from apps.filings.querysets import FilingQuerySet, NotificationQuerySet
 
@@ -197,3 +199,139 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["enterprise", "read_at"], name="notification_unread")]
+
+
+# --- the recovery (utilization) report ---------------------------------------------------------------------------
+
+
+class Metal(models.TextChoices):
+    """The metals a recovery report declares, in the order the form and the tables show them."""
+
+    NICKEL = "ni", _("Nickel")
+    COBALT = "co", _("Cobalt")
+    MANGANESE = "mn", _("Manganese")
+    LITHIUM = "li", _("Lithium")
+    COPPER = "cu", _("Copper")
+    ALUMINIUM = "al", _("Aluminium")
+
+
+class ChemistryComposition(models.Model):
+    """The typical mass fraction of each metal in a whole pack of one chemistry (kg of metal per kg of pack): the
+    portal's "composition table as data" behind the expected content of a recovery report (ADR 0012).
+
+    Seeded by migration 0003 with round, deliberately typical values for a complete pack (cells about 70 % of the
+    pack mass, cathode about 30 % of the cell), worked from the cathode's stoichiometry and published pack
+    breakdowns (Argonne BatPaC/EverBatt, GB/T 33598 recycling guidance):
+      * ternary (NCM 622 as the typical blend): Ni 7.6 %, Co 2.6 %, Mn 2.4 %, Li 1.5 %; Cu 7 % (foil, busbars),
+        Al 16 % (foil, casings, housing);
+      * LFP: Li 1.0 %, Cu 8.5 %, Al 18 %, no Ni/Co/Mn; LMO: Mn 12.8 %, Li 0.8 %; LCO: Co 12.6 %, Li 1.5 %;
+      * NiMH: Ni 26 %, Co 3 %, Mn 1 % (AB5 alloy), no Li; LTO (with an LMO cathode): Mn 10 %, Li 2 %;
+      * supercapacitor: Al 25 %, Cu 2 %; "other": no metal assumed (any output from it is for a reviewer to judge).
+    Admins may adjust a row; each report keeps the fractions it was computed with (RecoveryReport.fractions), so
+    a later change never rewrites a filed report's rates.
+    """
+
+    chemistry = models.CharField(_("chemistry"), max_length=1, unique=True,
+                                 choices=Chemistry.choices)
+    nickel = models.DecimalField(_("nickel"), max_digits=5, decimal_places=4, default=0)
+    cobalt = models.DecimalField(_("cobalt"), max_digits=5, decimal_places=4, default=0)
+    manganese = models.DecimalField(_("manganese"), max_digits=5, decimal_places=4, default=0)
+    lithium = models.DecimalField(_("lithium"), max_digits=5, decimal_places=4, default=0)
+    copper = models.DecimalField(_("copper"), max_digits=5, decimal_places=4, default=0)
+    aluminium = models.DecimalField(_("aluminium"), max_digits=5, decimal_places=4, default=0)
+    note = models.TextField(_("source and assumptions"), blank=True)
+
+    class Meta:
+        verbose_name = _("chemistry composition")
+        ordering = ["chemistry"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(nickel__gte=0, cobalt__gte=0, manganese__gte=0, lithium__gte=0, copper__gte=0,
+                                   aluminium__gte=0)
+                & models.Q(nickel__lte=1, cobalt__lte=1, manganese__lte=1, lithium__lte=1, copper__lte=1,
+                           aluminium__lte=1),
+                name="chemistry_composition_fractions_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_chemistry_display()
+
+    def fractions(self) -> dict[str, Decimal]:
+        return {metal.value: getattr(self, METAL_FIELDS[metal.value]) for metal in Metal}
+
+
+# Metal code -> the field name it has on ChemistryComposition and (prefixed with output_) on RecoveryReport.
+METAL_FIELDS = {"ni": "nickel", "co": "cobalt", "mn": "manganese", "li": "lithium", "cu": "copper",
+                "al": "aluminium"}
+
+
+class RecoveryReport(models.Model):
+    """A licensed recycler's recovery (utilization) report for one month: the weight of packs it put in, by
+    chemistry (RecoveryInput rows), and the mass of each metal it recovered. The flags (below_threshold,
+    impossible_yield) are on the Filing; the fractions used to compute them are kept here."""
+
+    filing = models.OneToOneField(Filing, on_delete=models.PROTECT, primary_key=True, related_name="recovery_report")
+    output_nickel = models.DecimalField(_("nickel recovered (kg)"), max_digits=14, decimal_places=3, default=0)
+    output_cobalt = models.DecimalField(_("cobalt recovered (kg)"), max_digits=14, decimal_places=3, default=0)
+    output_manganese = models.DecimalField(_("manganese recovered (kg)"), max_digits=14, decimal_places=3, default=0)
+    output_lithium = models.DecimalField(_("lithium recovered (kg)"), max_digits=14, decimal_places=3, default=0)
+    output_copper = models.DecimalField(_("copper recovered (kg)"), max_digits=14, decimal_places=3, default=0)
+    output_aluminium = models.DecimalField(_("aluminium recovered (kg)"), max_digits=14, decimal_places=3, default=0)
+    # {chemistry: {metal: "0.0760"}} as read from ChemistryComposition when the content was last saved.
+    fractions = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery report")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(output_nickel__gte=0, output_cobalt__gte=0, output_manganese__gte=0,
+                                   output_lithium__gte=0, output_copper__gte=0, output_aluminium__gte=0),
+                name="recovery_report_outputs_not_negative"),
+        ]
+
+    def outputs(self) -> dict[str, Decimal]:
+        return {code: getattr(self, f"output_{name}") for code, name in METAL_FIELDS.items()}
+
+    def inputs(self) -> dict[str, Decimal]:
+        return {row.chemistry: row.weight_kg for row in self.input_rows.all()}
+
+
+class RecoveryInput(models.Model):
+    """The weight of packs of one chemistry a recovery report declares as put into recovery in the month."""
+
+    report = models.ForeignKey(RecoveryReport, on_delete=models.CASCADE, related_name="input_rows")
+    chemistry = models.CharField(_("chemistry"), max_length=1,
+                                 choices=Chemistry.choices)
+    weight_kg = models.DecimalField(_("input weight (kg)"), max_digits=14, decimal_places=3)
+
+    class Meta:
+        ordering = ["chemistry"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "chemistry"], name="recovery_input_one_per_chemistry"),
+            models.CheckConstraint(condition=models.Q(weight_kg__gt=0), name="recovery_input_weight_positive"),
+        ]
+
+
+# --- the explanation ---------------------------------------------------------------------------------------------
+
+
+class Explanation(models.Model):
+    """An enterprise's answer to one of its reconciliation discrepancies or to one of its blocked scrapping
+    intakes (exactly one of the two). Attachments go on the filing's comment thread."""
+
+    filing = models.OneToOneField(Filing, on_delete=models.PROTECT, primary_key=True, related_name="explanation")
+    discrepancy = models.ForeignKey("reconciliation.Discrepancy", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="explanations", verbose_name=_("discrepancy"))
+    # Read by the reconciliation check "blocked intake not explained" (intake.explanations: a non-rejected one).
+    intake = models.ForeignKey("scrapping.ScrappingIntake", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="explanations", verbose_name=_("scrapping intake"))
+    text = models.TextField(_("explanation"))
+
+    class Meta:
+        verbose_name = _("explanation")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(discrepancy__isnull=False, intake__isnull=True)
+                           | models.Q(discrepancy__isnull=True, intake__isnull=False)),
+                name="explanation_answers_exactly_one"),
+        ]
