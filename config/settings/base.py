@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "apps.scrapping",
     "apps.filings",
     "apps.reconciliation",
+    "apps.enforcement",
 ]
 
 MIDDLEWARE = [
@@ -303,6 +304,8 @@ SCRAPPING_PHOTO_MAX_BYTES = int(env("SCRAPPING_PHOTO_MAX_BYTES", str(5 * 1024 * 
 # Filings (apps.filings): the monthly pack-count report is due on this day of the following month.
 FILINGS_MONTHLY_REPORT_DUE_DAY = int(env("FILINGS_MONTHLY_REPORT_DUE_DAY", "10"))
 FILINGS_ATTACHMENT_MAX_BYTES = int(env("FILINGS_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# The reviewer queue ranks an enterprise a repeat offender from this many filings returned or rejected in 12 months.
+FILINGS_REPEAT_OFFENDER_THRESHOLD = int(env("FILINGS_REPEAT_OFFENDER_THRESHOLD", "2"))
 # Reconciliation (apps.reconciliation): a battery in transit longer than this many working days is flagged
 # (handover_not_received); a waste or removed battery with no event for this many days has gone dark; a discrepancy
 # keeps at most this many battery codes (and the full count).
