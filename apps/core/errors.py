@@ -109,6 +109,9 @@ class ErrorCode(StrEnum):
     REPORT_MONTH_IN_FUTURE = "report_month_in_future"
     REPORT_MONTH_DUPLICATE = "report_month_duplicate"
     REPORT_MONTH_APPROVED = "report_month_approved"
+    REPORT_FILE_INVALID = "report_file_invalid"
+    # deadlines: reporting deadlines (apps.deadlines)
+    DEADLINE_INVALID = "deadline_invalid"
     CONFIRMATION_REQUIRED = "confirmation_required"
     ATTACHMENT_INVALID = "attachment_invalid"
     # enforcement actions (apps.enforcement) and the reviewer's side of discrepancies
@@ -117,7 +120,7 @@ class ErrorCode(StrEnum):
     FOUR_EYES_REQUIRED = "four_eyes_required"
     NOT_THE_DRAFTER = "not_the_drafter"
     AMOUNT_INVALID = "amount_invalid"
-    DEADLINE_INVALID = "deadline_invalid"
+    ACTION_DEADLINE_INVALID = "action_deadline_invalid"
     TEXT_REQUIRED = "text_required"
     EVIDENCE_INVALID = "evidence_invalid"
     OUTCOME_REQUIRED = "outcome_required"
