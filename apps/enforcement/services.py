@@ -134,7 +134,7 @@ def _clean_deadline(deadline) -> dt.date:
         except ValueError:
             deadline = None
     if not isinstance(deadline, dt.date) or isinstance(deadline, dt.datetime) or not 2000 <= deadline.year <= 2100:
-        raise DomainError(code=ErrorCode.DEADLINE_INVALID, field="deadline",
+        raise DomainError(code=ErrorCode.ACTION_DEADLINE_INVALID, field="deadline",
                           message=_("Give the deadline to comply as a date (YYYY-MM-DD)."))
     _deadline_not_past(deadline)
     return deadline
@@ -142,7 +142,7 @@ def _clean_deadline(deadline) -> dt.date:
 
 def _deadline_not_past(deadline: dt.date) -> None:
     if deadline < timezone.localdate():
-        raise DomainError(code=ErrorCode.DEADLINE_INVALID, field="deadline",
+        raise DomainError(code=ErrorCode.ACTION_DEADLINE_INVALID, field="deadline",
                           message=_("The deadline %(date)s has already passed: give the enterprise a date from "
                                     "today on.") % {"date": deadline.isoformat()})
 
