@@ -136,3 +136,27 @@ class EvidenceDiscrepancy(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["action", "discrepancy"], name="evidence_discrepancy_once")]
+
+
+class DiscrepancyDecision(models.Model):
+    """A reviewer's decision on a discrepancy (apps.reconciliation.services.discrepancy_review_resolve and
+    discrepancy_escalate): who, when, from which status to which, why, and the action it was escalated to.
+
+    Kept here, beside the actions escalation creates, so that the reconciliation tables written in bulk by the
+    nightly run carry no per-row history. Never edited."""
+
+    class Decision(models.TextChoices):
+        RESOLVE = "resolve", _("Resolved by a reviewer")
+        ESCALATE = "escalate", _("Escalated to an enforcement action")
+
+    discrepancy = models.ForeignKey("reconciliation.Discrepancy", on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    from_status = models.CharField(max_length=16)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField(blank=True)
+    action = models.ForeignKey(EnforcementAction, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]

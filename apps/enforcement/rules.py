@@ -91,3 +91,17 @@ def parse_ids(text: str) -> tuple[list[int], list[str]]:
         else:
             bad.append(token)
     return numbers, bad
+
+
+# --- the reviewer's side of a discrepancy (issue 6 item 3) -----------------------------------------------------------
+# open → explained (the enterprise's explanation, apps.filings) → resolved or escalated by a reviewer.
+DISCREPANCY_DECIDABLE = ("open", "explained")
+DISCREPANCY_DECISIONS = {"resolve": "resolved", "escalate": "escalated"}
+
+
+def discrepancy_next_status(status: str, decision: str) -> str | None:
+    """A reviewer resolves (comment required) or escalates to an enforcement action a discrepancy that is open or
+    explained; a resolved or escalated one is no longer theirs to decide. None when not allowed."""
+    if status not in DISCREPANCY_DECIDABLE:
+        return None
+    return DISCREPANCY_DECISIONS.get(decision)
