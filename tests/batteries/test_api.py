@@ -227,8 +227,14 @@ def test_a_waste_battery_goes_only_to_a_licensed_recycler(api_for, maker, unlice
 
 def test_handover_to_an_unknown_recipient_is_refused(api_for, maker):
     code = registered(maker)
-    assert_error(post(api_for(maker), f"/batteries/{code}/hand-over/", {"recipient": "91000000MA00000000"}), 400,
+    from tests.factories import valid_uscc
+
+    assert_error(post(api_for(maker), f"/batteries/{code}/hand-over/", {"recipient": valid_uscc(999)}), 400,
                  "recipient_invalid", field="recipient")
+    # a malformed one is refused by its rule (GB 32100 check character), not as an unknown enterprise
+    body = assert_error(post(api_for(maker), f"/batteries/{code}/hand-over/", {"recipient": "91000000MA00000000"}),
+                        400, "uscc_invalid", field="recipient")
+    assert "18" in body["message"]
 
 
 def test_declaring_waste_twice_is_not_a_transition(api_for, maker):
