@@ -215,3 +215,59 @@ class LicenceChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class EnterpriseRegistration(models.Model):
+    """The review of an enterprise's application, as a filing of kind ``enterprise_registration`` (ADR 0012): it
+    goes through the shared review workflow, queue, thread and notifications. The application's content is the
+    Enterprise row itself (ADR 0002); this row ties the one to the other, one registration per enterprise."""
+
+    filing = models.OneToOneField("filings.Filing", on_delete=models.PROTECT, primary_key=True,
+                                  related_name="registration")
+    enterprise = models.OneToOneField(Enterprise, on_delete=models.PROTECT, related_name="registration")
+
+    class Meta:
+        verbose_name = _("enterprise registration")
+
+
+def licence_document_path(instance, filename: str) -> str:
+    # the name a company gave its file is never used on disk
+    import uuid
+
+    return f"licence-applications/{uuid.uuid4().hex}.pdf"
+
+
+class LicenceApplication(models.Model):
+    """A recycler asks to be listed as a licensed recycler (filing kind ``licence_application``). Reviewers
+    review it; only an admin's approval grants the licence, through ``recycler_licence_grant`` (ADR 0003, 0012)."""
+
+    filing = models.OneToOneField("filings.Filing", on_delete=models.PROTECT, primary_key=True,
+                                  related_name="licence_application")
+    number = models.CharField(_("licence number"), max_length=64,
+                              help_text=_("As printed on the licence document issued by the provincial authority."))
+    scopes = ArrayField(models.CharField(max_length=32, choices=LicenceScope.choices), verbose_name=_("scope"))
+    chemistries = ArrayField(models.CharField(max_length=1, choices=Chemistry.choices), verbose_name=_("chemistries"))
+    annual_capacity_tonnes = models.DecimalField(_("annual capacity (tonnes)"), max_digits=12, decimal_places=3)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"))
+    address = models.CharField(_("plant address"), max_length=300)
+    document = models.FileField(_("licence document (PDF)"), upload_to=licence_document_path)
+    document_name = models.CharField(max_length=200, blank=True)
+    # The licence the approval granted.
+    licence = models.OneToOneField(RecyclerLicence, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="application", verbose_name=_("licence granted"))
+
+    class Meta:
+        verbose_name = _("recycler licence application")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(annual_capacity_tonnes__gt=0),
+                                   name="licence_application_capacity_positive"),
+            models.CheckConstraint(condition=models.Q(valid_to__gte=models.F("valid_from")),
+                                   name="licence_application_dates_ordered"),
+        ]
+
+    def scopes_display(self) -> list[str]:
+        return [str(LicenceScope(s).label) for s in self.scopes or []]
+
+    def chemistries_display(self) -> list[str]:
+        return [str(Chemistry(c).label) for c in self.chemistries or []]

@@ -24,7 +24,9 @@ from apps.enterprises import rules as enterprise_rules
 from apps.enterprises.models import (
     Enterprise,
     EnterpriseRole,
+    EnterpriseRegistration,
     EnterpriseStatusChange,
+    LicenceApplication,
     LicenceChange,
     LicenceScope,
     ManufacturerCode,
@@ -172,16 +174,46 @@ def enterprise_register(
                           field="uscc")
     Membership.objects.create(user=user, enterprise=enterprise, role=Membership.Role.ADMIN, created_by=user)
     _record_status(enterprise, action=EnterpriseStatusChange.Action.SUBMITTED, actor=user)
+    _registration_filing(enterprise, actor=user)
     return enterprise
+
+
+# The registration is reviewed as a filing of kind enterprise_registration (ADR 0012): these services keep their
+# names and callers (the application and review pages, the API) and drive the shared workflow; the workflow calls
+# registration_filing_moved back for what a transition does to the enterprise.
+
+
+def _registration_filing(enterprise: Enterprise, *, actor):
+    """The registration filing of an application, made now for an application that predates the workflow."""
+    from apps.filings.models import FilingKind, FilingStatus
+    from apps.filings.services import filing_open_submitted
+
+    registration = EnterpriseRegistration.objects.select_related("filing").filter(enterprise=enterprise).first()
+    if registration is not None:
+        return registration.filing
+    applicant = (Membership.objects.filter(enterprise=enterprise, role=Membership.Role.ADMIN).select_related("user")
+                 .order_by("pk").first())
+    filing = filing_open_submitted(actor=applicant.user if applicant else actor,
+                                   kind=FilingKind.ENTERPRISE_REGISTRATION, enterprise=enterprise)
+    if enterprise.status == Enterprise.Status.RETURNED:
+        filing.status = FilingStatus.RETURNED
+        filing.save(update_fields=["status"])
+    EnterpriseRegistration.objects.create(filing=filing, enterprise=enterprise)
+    return filing
 
 
 @service
 def enterprise_registration_resubmit(*, actor, enterprise: Enterprise, company: dict, business_licence=None) -> Enterprise:
     """The applicant corrects an application that a reviewer returned, and sends it back for review."""
-    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    from apps.filings.models import Filing
+    from apps.filings.services import filing_resubmit
+
     membership = actor.membership
     if membership is None or membership.enterprise_id != enterprise.pk:
         raise DomainError(code=ErrorCode.NOT_FOUND, message=_("Not found."), status=404)
+    filing = _registration_filing(enterprise, actor=actor)
+    Filing.objects.select_for_update().get(pk=filing.pk)  # lock order: the filing, then the enterprise
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     if enterprise.status != Enterprise.Status.RETURNED:
         raise DomainError(code=ErrorCode.REGISTRATION_NOT_RETURNED,
                           message=_("Only an application returned for correction can be resubmitted."))
@@ -192,69 +224,85 @@ def enterprise_registration_resubmit(*, actor, enterprise: Enterprise, company: 
         enterprise.business_licence.save("licence.pdf", business_licence, save=False)
     for key, value in cleaned.items():
         setattr(enterprise, key, value)
-    enterprise.status = Enterprise.Status.PENDING
-    enterprise.status_reason = ""
     enterprise.updated_by = actor
     enterprise.save()
-    _record_status(enterprise, action=EnterpriseStatusChange.Action.RESUBMITTED, actor=actor,
-                   from_status=Enterprise.Status.RETURNED)
-    return enterprise
+    filing_resubmit(actor=actor, filing_id=filing.pk)
+    return Enterprise.objects.get(pk=enterprise.pk)
 
 
-def _decide(actor, enterprise: Enterprise, *, to_status: str, action: str, comment: str, need_comment: bool):
+def _registration_decide(actor, enterprise: Enterprise, *, action: str, comment: str) -> Enterprise:
+    from apps.filings.models import FilingStatus
+    from apps.filings import services as filing_services
+
     require(actor, "enterprises.review_registration", enterprise)
-    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-    if enterprise.status != Enterprise.Status.PENDING:
+    current = Enterprise.objects.get(pk=enterprise.pk)
+    if current.status != Enterprise.Status.PENDING:
         raise DomainError(
             code=ErrorCode.REGISTRATION_NOT_PENDING,
             message=_("This application is %(status)s, not pending review; it may have been decided already.")
-            % {"status": enterprise.get_status_display()},
+            % {"status": current.get_status_display()},
         )
     comment = (comment or "").strip()
-    if need_comment and not comment:
+    if action != "approve" and not comment:
         raise DomainError(code=ErrorCode.COMMENT_REQUIRED, message=_("Give the applicant a comment explaining why."),
                           field="comment")
-    enterprise.status = to_status
-    enterprise.status_reason = comment
-    enterprise.updated_by = actor
-    if to_status == Enterprise.Status.ACTIVE:
-        enterprise.approved_at = timezone.now()
-    enterprise.save()
-    _record_status(enterprise, action=action, actor=actor, comment=comment, from_status=Enterprise.Status.PENDING)
-    return enterprise
+    filing = _registration_filing(current, actor=actor)
+    if filing.status in (FilingStatus.SUBMITTED, FilingStatus.RESUBMITTED):
+        filing_services.filing_claim(actor=actor, filing_id=filing.pk)
+    decide = {"approve": filing_services.filing_approve, "reject": filing_services.filing_reject,
+              "return": filing_services.filing_return}[action]
+    decide(actor=actor, filing_id=filing.pk, comment=comment)
+    return Enterprise.objects.get(pk=enterprise.pk)
 
 
 @service
 def enterprise_registration_approve(*, actor, enterprise: Enterprise, comment: str = "") -> Enterprise:
     """On approval the applicant (already the membership's admin) can use the portal in full."""
-    enterprise = _decide(actor, enterprise, to_status=Enterprise.Status.ACTIVE,
-                         action=EnterpriseStatusChange.Action.APPROVED, comment=comment, need_comment=False)
-    _notify_applicant(enterprise, _("Your registration was approved"))
-    return enterprise
+    return _registration_decide(actor, enterprise, action="approve", comment=comment)
 
 
 @service
 def enterprise_registration_reject(*, actor, enterprise: Enterprise, comment: str) -> Enterprise:
-    enterprise = _decide(actor, enterprise, to_status=Enterprise.Status.REJECTED,
-                         action=EnterpriseStatusChange.Action.REJECTED, comment=comment, need_comment=True)
-    _notify_applicant(enterprise, _("Your registration was rejected"))
-    return enterprise
+    return _registration_decide(actor, enterprise, action="reject", comment=comment)
 
 
 @service
 def enterprise_registration_return(*, actor, enterprise: Enterprise, comment: str) -> Enterprise:
-    enterprise = _decide(actor, enterprise, to_status=Enterprise.Status.RETURNED,
-                         action=EnterpriseStatusChange.Action.RETURNED, comment=comment, need_comment=True)
-    _notify_applicant(enterprise, _("Your registration was returned for correction"))
-    return enterprise
+    return _registration_decide(actor, enterprise, action="return", comment=comment)
 
 
-def _notify_applicant(enterprise: Enterprise, subject) -> None:
-    from django.db import transaction
+# What each transition of a registration filing does to the enterprise: (status before, status after, recorded as).
+_REGISTRATION_EFFECTS = {
+    "approve": (Enterprise.Status.PENDING, Enterprise.Status.ACTIVE, EnterpriseStatusChange.Action.APPROVED),
+    "reject": (Enterprise.Status.PENDING, Enterprise.Status.REJECTED, EnterpriseStatusChange.Action.REJECTED),
+    "return": (Enterprise.Status.PENDING, Enterprise.Status.RETURNED, EnterpriseStatusChange.Action.RETURNED),
+    "resubmit": (Enterprise.Status.RETURNED, Enterprise.Status.PENDING, EnterpriseStatusChange.Action.RESUBMITTED),
+}
 
-    from apps.enterprises.tasks import enterprise_decision_notify
 
-    transaction.on_commit(lambda: enterprise_decision_notify.delay(enterprise.pk, str(subject)))
+def registration_filing_moved(filing, *, actor, action: str, comment: str) -> None:
+    """Called by the filings workflow inside its transaction (apps.filings.services.KIND_EFFECTS): approval
+    activates the enterprise, rejection rejects it, a return sends it back to the applicant, a resubmission puts
+    it before the reviewers again; each recorded in the enterprise's status history."""
+    effect = _REGISTRATION_EFFECTS.get(action)
+    if effect is None:
+        return
+    from_status, to_status, recorded = effect
+    enterprise = Enterprise.objects.select_for_update().get(pk=filing.enterprise_id)
+    if action != "resubmit":
+        require(actor, "enterprises.review_registration", enterprise)
+    if enterprise.status != from_status:
+        raise DomainError(
+            code=ErrorCode.REGISTRATION_NOT_PENDING if action != "resubmit" else ErrorCode.REGISTRATION_NOT_RETURNED,
+            message=_("This application is %(status)s, not pending review; it may have been decided already.")
+            % {"status": enterprise.get_status_display()}, status=409)
+    enterprise.status = to_status
+    enterprise.status_reason = "" if action == "resubmit" else comment
+    enterprise.updated_by = actor
+    if to_status == Enterprise.Status.ACTIVE:
+        enterprise.approved_at = timezone.now()
+    enterprise.save()
+    _record_status(enterprise, action=recorded, actor=actor, comment=comment, from_status=from_status)
 
 
 @service

@@ -42,7 +42,7 @@ def _locked(actor, filing_id) -> Filing:
         raise NotFound()
 
 
-def _side(actor) -> str | None:
+def _side(actor, filing: Filing | None = None) -> str | None:
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return None
     if actor.kind in ("reviewer", "admin"):
@@ -50,11 +50,16 @@ def _side(actor) -> str | None:
     membership = actor.membership
     if membership is not None and membership.enterprise.is_active:
         return rules.COMPANY
+    # An applicant's enterprise is not active until its registration is approved: on that one filing (and only
+    # there) its staff act as the filing enterprise (ADR 0012).
+    if (membership is not None and filing is not None and filing.kind == FilingKind.ENTERPRISE_REGISTRATION
+            and filing.enterprise_id == membership.enterprise_id):
+        return rules.COMPANY
     return None
 
 
-def _require_side(actor, side: str) -> None:
-    if _side(actor) != side:
+def _require_side(actor, side: str, filing: Filing | None = None) -> None:
+    if _side(actor, filing) != side:
         message = (_("Only reviewers take this action.") if side == rules.REVIEWER
                    else _("Only the filing enterprise's staff take this action."))
         raise DomainError(code=ErrorCode.PERMISSION_DENIED, message=message, status=403)
@@ -62,7 +67,7 @@ def _require_side(actor, side: str) -> None:
 
 def _move(filing: Filing, *, actor, action: str, comment: str = "", assignee=None) -> str:
     side = rules.COMPANY if action in ("submit", "resubmit") else rules.REVIEWER
-    _require_side(actor, side)
+    _require_side(actor, side, filing)
     new_status = rules.next_status(filing.status, action, side=side)
     if new_status is None:
         raise DomainError(
@@ -76,7 +81,41 @@ def _move(filing: Filing, *, actor, action: str, comment: str = "", assignee=Non
                                     actor=actor, assignee=assignee, comment=comment)
     filing.status = new_status
     filing.updated_by = actor
+    _kind_effect(filing, actor=actor, action=action, comment=comment)
     return new_status
+
+
+# Kinds whose transitions change something outside the filing (the enterprise, the licence register, a scrapping
+# intake). The kind's own app does it in the same transaction, through its own services, so that its rules stay
+# in one place (ADR 0012). Called as effect(filing, actor=, action=, comment=) with filing.status already the new
+# status; raising a DomainError refuses the transition and changes nothing.
+KIND_EFFECTS = {
+    FilingKind.ENTERPRISE_REGISTRATION: "apps.enterprises.services.registration_filing_moved",
+    FilingKind.LICENCE_APPLICATION: "apps.enterprises.services.licence_application_moved",
+    FilingKind.MISMATCH_DECISION: "apps.scrapping.services.mismatch_filing_moved",
+    FilingKind.EXPLANATION: "apps.filings.explanation_services.explanation_filing_moved",
+}
+
+
+def _kind_effect(filing: Filing, *, actor, action: str, comment: str) -> None:
+    from django.utils.module_loading import import_string
+
+    path = KIND_EFFECTS.get(filing.kind)
+    if path is not None:
+        import_string(path)(filing, actor=actor, action=action, comment=comment)
+
+
+def filing_open_submitted(*, actor, kind: str, enterprise) -> Filing:
+    """A filing that is submitted the moment it exists (a registration; a scrapping mismatch awaiting a
+    decision), with its submit transition. Not a service of its own: the caller's service checked who may file it
+    and runs this in its transaction."""
+    now = timezone.now()
+    filing = Filing.objects.create(kind=kind, enterprise=enterprise, province=enterprise.province,
+                                   status=FilingStatus.SUBMITTED, submitted_at=now, first_submitted_at=now,
+                                   created_by=actor, updated_by=actor)
+    FilingTransition.objects.create(filing=filing, action="submit", from_status=FilingStatus.DRAFT,
+                                    to_status=FilingStatus.SUBMITTED, actor=actor)
+    return filing
 
 
 ACTION_VERBS = {
@@ -207,6 +246,17 @@ def _reconcile_on_commit(filing: Filing) -> None:
     transaction.on_commit(lambda: reconciliation_run_enterprise.delay(enterprise_id))
 
 
+def _flag_ledger_mismatch(filing: Filing) -> None:
+    """A monthly report whose declared counts differ from the ledger is flagged `ledger_mismatch` (the queue's
+    risk sort and badges read it); a corrected one loses the flag. Other kinds' flags are left alone."""
+    if filing.kind != FilingKind.MONTHLY_REPORT:
+        return
+    from apps.filings.selectors import monthly_report_ledger_mismatch
+
+    filing.flags = rules.with_flag(list(filing.flags or []), rules.LEDGER_MISMATCH,
+                                   bool(monthly_report_ledger_mismatch(filing)))
+
+
 @service
 def filing_submit(*, actor, filing_id) -> Filing:
     filing = _locked(actor, filing_id)
@@ -214,6 +264,7 @@ def filing_submit(*, actor, filing_id) -> Filing:
     now = timezone.now()
     filing.submitted_at = now
     filing.first_submitted_at = filing.first_submitted_at or now
+    _flag_ledger_mismatch(filing)
     filing.save()
     _reconcile_on_commit(filing)
     return filing
@@ -225,6 +276,7 @@ def filing_resubmit(*, actor, filing_id, comment: str = "") -> Filing:
     _move(filing, actor=actor, action="resubmit", comment=_clean_comment(comment))
     filing.submitted_at = timezone.now()
     filing.assigned_to, filing.assigned_at = None, None
+    _flag_ledger_mismatch(filing)
     filing.save()
     _reconcile_on_commit(filing)
     return filing
@@ -311,7 +363,7 @@ def _check_attachment(upload) -> str:
 def filing_comment_add(*, actor, filing_id, body: str, attachment=None) -> FilingComment:
     """Add to the thread; a reviewer's comment is notified to the enterprise."""
     filing = _locked(actor, filing_id)
-    if _side(actor) is None:
+    if _side(actor, filing) is None:
         raise DomainError(code=ErrorCode.PERMISSION_DENIED, message=_("Your role does not allow this action."),
                           status=403)
     body = _clean_comment(body, field="body")
@@ -323,7 +375,7 @@ def filing_comment_add(*, actor, filing_id, body: str, attachment=None) -> Filin
         comment.attachment_name = reject_markup(str(attachment.name or ""), field="attachment")[:200]
         comment.attachment.save(f"attachment{suffix}", attachment, save=False)
     comment.save()
-    if _side(actor) == rules.REVIEWER:
+    if _side(actor, filing) == rules.REVIEWER:
         _notify(filing, NotificationKind.COMMENT, body)
     return comment
 
@@ -331,3 +383,73 @@ def filing_comment_add(*, actor, filing_id, body: str, attachment=None) -> Filin
 @service
 def notifications_mark_read(*, actor) -> int:
     return Notification.objects.for_user(actor).filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- bulk actions of the reviewer queue ---------------------------------------------------------------------------
+
+BULK_ACTIONS = ("claim", "assign", "return")
+BULK_MAX = 200
+
+
+def reviewer_by_username(username: str) -> User:
+    """The active reviewer a bulk assignment names (by username, as the queue's search suggests it)."""
+    assignee = User.objects.filter(username=(username or "").strip(), kind="reviewer", is_active=True).first()
+    if assignee is None:
+        raise DomainError(code=ErrorCode.ASSIGNEE_INVALID, field="reviewer",
+                          message=_("No active reviewer has the username “%(username)s”.")
+                          % {"username": (username or "").strip()[:150]})
+    return assignee
+
+
+def _bulk_one(*, actor, action: str, filing_id: int, assignee=None, comment: str = "") -> tuple[str, Filing]:
+    """One filing of a bulk action, through its single-filing service(s) in one transaction. Returns (outcome,
+    filing): "done", or "unchanged" when the filing was already where the action would put it (a retried bulk
+    request then reports the same success instead of an error)."""
+    with transaction.atomic():
+        filing = _locked(actor, filing_id)
+        if action == "claim":
+            if filing.status == FilingStatus.IN_REVIEW and filing.assigned_to_id == actor.pk:
+                return "unchanged", filing
+            return "done", filing_claim(actor=actor, filing_id=filing.pk)
+        if action == "assign":
+            if filing.status == FilingStatus.IN_REVIEW and filing.assigned_to_id == assignee.pk:
+                return "unchanged", filing
+            return "done", filing_assign(actor=actor, filing_id=filing.pk, reviewer_id=assignee.pk)
+        # return: a filing nobody has claimed yet is claimed by the actor first, in the same transaction
+        if filing.status in (FilingStatus.SUBMITTED, FilingStatus.RESUBMITTED):
+            filing_claim(actor=actor, filing_id=filing.pk)
+        return "done", filing_return(actor=actor, filing_id=filing.pk, comment=comment)
+
+
+def filings_bulk_act(*, actor, action: str, filing_ids, reviewer: str = "", comment: str = "") -> list[dict]:
+    """Claim, assign or return several filings of the queue, each in its own transaction through the single-filing
+    services (one filing failing — another reviewer took it — leaves the others done). Returns, per filing in the
+    order given: {"id", "ok", "outcome" (done / unchanged / failed), "status", "code", "message"}. A filing the actor
+    may not see fails exactly like one that does not exist."""
+    _require_side(actor, rules.REVIEWER)
+    if action not in BULK_ACTIONS:
+        raise DomainError(code=ErrorCode.INVALID, field="action",
+                          message=_("Choose claim, assign or return."))
+    ids = list(dict.fromkeys(int(i) for i in filing_ids if str(i).isdigit()))
+    if not ids:
+        raise DomainError(code=ErrorCode.INVALID, field="ids", message=_("Select at least one filing."))
+    if len(ids) > BULK_MAX:
+        raise DomainError(code=ErrorCode.INVALID, field="ids",
+                          message=_("Select at most %(max)d filings at a time.") % {"max": BULK_MAX})
+    assignee = reviewer_by_username(reviewer) if action == "assign" else None
+    comment = _clean_comment(comment)
+    if action == "return" and not comment:
+        raise DomainError(code=ErrorCode.COMMENT_REQUIRED, field="comment",
+                          message=_("Say why, so that the enterprise knows what to do."))
+    results = []
+    for filing_id in ids:
+        try:
+            outcome, filing = _bulk_one(actor=actor, action=action, filing_id=filing_id, assignee=assignee,
+                                        comment=comment)
+        except DomainError as exc:
+            results.append({"id": filing_id, "ok": False, "outcome": "failed", "status": None, "code": exc.code,
+                            "message": str(exc.message)})
+        else:
+            results.append({"id": filing_id, "ok": True, "outcome": outcome, "status": filing.status, "code": "",
+                            "message": ""})
+    return results

@@ -277,3 +277,17 @@ class IntakeFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class MismatchDecision(models.Model):
+    """The reviewer's decision on an intake awaiting one (a different battery present), as a filing of kind
+    ``mismatch_decision`` in the shared review workflow (ADR 0012). The dismantler's explanation is the intake's;
+    evidence goes in the filing's comment thread. Approval and refusal are decided by
+    ``apps.scrapping.services`` (the scrapping rules stay there)."""
+
+    filing = models.OneToOneField("filings.Filing", on_delete=models.PROTECT, primary_key=True,
+                                  related_name="mismatch_decision")
+    intake = models.OneToOneField(ScrappingIntake, on_delete=models.PROTECT, related_name="mismatch_filing")
+
+    class Meta:
+        verbose_name = _("scrapping mismatch decision")

@@ -183,7 +183,8 @@ def test_approving_activates_the_enterprise_records_it_and_mails_the_applicant(
     messages = outbox_to("applicant@example.cn")
     assert len(messages) == 1
     assert pending_co.name in messages[0].body
-    assert "approved" in messages[0].subject
+    # the shared filing notification (ADR 0012), always in Chinese: "your filing was approved"
+    assert "审核通过" in messages[0].subject
     assert "Decision recorded." in page_text(reviewer_client.get(detail(pending_co, "/en")))
 
 
@@ -428,11 +429,22 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_review_pages(anon, alice_co
     assert alice_co.status == "active"
 
 
-def test_a_reviewers_comment_with_markup_is_shown_escaped_to_the_applicant(
+def test_a_reviewers_comment_with_markup_is_refused_and_changes_nothing(
+        reviewer_client, applicant, pending_co, django_capture_on_commit_callbacks):
+    """The shared review workflow takes comments as plain text (ADR 0012): markup is refused on the form."""
+    response = _decide(reviewer_client, pending_co, django_capture_on_commit_callbacks,
+                       decision="return", comment='<script>alert("x")</script>', confirm="on")
+    assert response.status_code == 200
+    assert "HTML markup is not accepted" in " ".join(response.context["decision_form"].errors["comment"])
+    pending_co.refresh_from_db()
+    assert pending_co.status == "pending"
+
+
+def test_a_reviewers_comment_is_shown_escaped_to_the_applicant(
         reviewer_client, applicant, pending_co, django_capture_on_commit_callbacks):
     _decide(reviewer_client, pending_co, django_capture_on_commit_callbacks,
-            decision="return", comment='<script>alert("x")</script>', confirm="on")
+            decision="return", comment='Tom & "Jerry"', confirm="on")
     for response in (signed_in(applicant).get("/application/"), reviewer_client.get(detail(pending_co))):
         html = response.content.decode()
-        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
-        assert '<script>alert("x")</script>' not in html
+        assert "Tom &amp; &quot;Jerry&quot;" in html
+        assert 'Tom & "Jerry"' not in html
