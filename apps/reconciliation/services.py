@@ -29,12 +29,20 @@ FROM ({check}) AS found_rows
 ON CONFLICT (enterprise_id, period, kind, figure, subject) DO UPDATE SET
     expected = EXCLUDED.expected, found = EXCLUDED.found, severity = EXCLUDED.severity, codes = EXCLUDED.codes,
     code_count = EXCLUDED.code_count, last_seen = EXCLUDED.last_seen,
-    -- a resolved discrepancy that holds again is reopened; explained and escalated ones keep their status
-    status = CASE WHEN reconciliation_discrepancy.status = 'resolved' THEN 'open'
+    -- a resolved discrepancy that holds again is reopened; explained and escalated ones keep their status, and
+    -- so does one resolved by an accepted explanation while its figures are the ones that were explained
+    status = CASE WHEN reconciliation_discrepancy.status = 'resolved' AND NOT ({explained}) THEN 'open'
                   ELSE reconciliation_discrepancy.status END,
-    closed_at = CASE WHEN reconciliation_discrepancy.status = 'resolved' THEN NULL
+    closed_at = CASE WHEN reconciliation_discrepancy.status = 'resolved' AND NOT ({explained}) THEN NULL
                      ELSE reconciliation_discrepancy.closed_at END
 """
+
+# A resolved discrepancy whose explanation a reviewer approved, found again with the same figures.
+EXPLANATION_ACCEPTED = (
+    "EXISTS (SELECT 1 FROM filings_explanation x JOIN filings_filing f ON f.id = x.filing_id"
+    " WHERE x.discrepancy_id = reconciliation_discrepancy.id AND f.status = 'approved')"
+    " AND reconciliation_discrepancy.expected = EXCLUDED.expected"
+    " AND reconciliation_discrepancy.found = EXCLUDED.found")
 
 CLOSE = """
 UPDATE reconciliation_discrepancy SET status = 'resolved', closed_at = %(now)s
@@ -89,7 +97,8 @@ def reconciliation_run(*, actor=None, enterprise=None, dry_run: bool = False) ->
                 cursor.execute(f"SELECT count(*) FROM ({check.sql}) AS found_rows", params)
                 counts[str(check.kind)] = cursor.fetchone()[0]
             else:
-                cursor.execute(UPSERT.format(check=check.sql), {**params, "kind": str(check.kind)})
+                cursor.execute(UPSERT.format(check=check.sql, explained=EXPLANATION_ACCEPTED),
+                               {**params, "kind": str(check.kind)})
                 counts[str(check.kind)] = cursor.rowcount
         closed = 0
         if not dry_run:
@@ -102,3 +111,52 @@ def reconciliation_run(*, actor=None, enterprise=None, dry_run: bool = False) ->
     run.save()
     return RunResult(run, counts, closed)
 
+
+# --- the discrepancy workflow: open → explained (an explanation filed) → resolved, or back to open --------------
+# Called by the explanation filing's services (apps.filings.explanation_services) in their transaction, so the
+# filing's transition row is the audit of each change. A run (above) leaves an explained discrepancy explained
+# while it still holds, and closes it when it no longer does.
+
+
+def _discrepancy_locked(discrepancy_id: int):
+    from apps.reconciliation.models import Discrepancy
+
+    return Discrepancy.objects.select_for_update().get(pk=discrepancy_id)
+
+
+@service
+def discrepancy_explain(*, actor, discrepancy_id: int):
+    """An explanation was submitted: an open discrepancy becomes explained (already explained: unchanged)."""
+    from apps.reconciliation.models import DiscrepancyStatus
+
+    discrepancy = _discrepancy_locked(discrepancy_id)
+    if discrepancy.status == DiscrepancyStatus.OPEN:
+        discrepancy.status = DiscrepancyStatus.EXPLAINED
+        discrepancy.save(update_fields=["status"])
+    return discrepancy
+
+
+@service
+def discrepancy_resolve(*, actor, discrepancy_id: int):
+    """The reviewer accepted the explanation: an open or explained discrepancy is resolved (closed now). An
+    escalated one stays with its enforcement action; a resolved one is left as it is."""
+    from apps.reconciliation.models import CLOSABLE_STATUSES, DiscrepancyStatus
+
+    discrepancy = _discrepancy_locked(discrepancy_id)
+    if discrepancy.status in CLOSABLE_STATUSES:
+        discrepancy.status, discrepancy.closed_at = DiscrepancyStatus.RESOLVED, timezone.now()
+        discrepancy.save(update_fields=["status", "closed_at"])
+    return discrepancy
+
+
+@service
+def discrepancy_reopen(*, actor, discrepancy_id: int):
+    """The reviewer rejected the explanation: an explained discrepancy is open again (one a run resolved in the
+    meantime, or that was escalated, keeps its status)."""
+    from apps.reconciliation.models import DiscrepancyStatus
+
+    discrepancy = _discrepancy_locked(discrepancy_id)
+    if discrepancy.status == DiscrepancyStatus.EXPLAINED:
+        discrepancy.status = DiscrepancyStatus.OPEN
+        discrepancy.save(update_fields=["status"])
+    return discrepancy
