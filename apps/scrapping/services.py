@@ -35,6 +35,7 @@ from apps.scrapping.models import (
     Decision,
     IntakeBattery,
     IntakeStatus,
+    MismatchDecision,
     OwnerIdKind,
     ScrappingCertificate,
     ScrappingIntake,
@@ -274,6 +275,8 @@ def scrapping_intake_create(*, actor, vin: str, plate_number: str, engine_number
                       status_at_intake=battery.status, holder_at_intake_id=battery.holder_id,
                       vin_at_intake=battery.vehicle.vin if battery.vehicle_id else "")
         for code, battery in sorted(rows.items())])
+    if intake.status == IntakeStatus.AWAITING_DECISION:
+        _mismatch_filing(intake, actor=actor)
     return intake
 
 
@@ -364,24 +367,44 @@ def scrapping_intake_withdraw(*, actor, intake_id) -> ScrappingIntake:
     return intake
 
 
-@service
-def scrapping_intake_decide(*, actor, intake_id, decision: str, reason: str) -> ScrappingIntake:
-    """A reviewer (for dismantlers in their provinces) or an admin decides on a mismatch: approved, the
-    certificate may be issued with the batteries found; refused, no certificate."""
-    _require_regulator(actor)
+def _mismatch_filing(intake: ScrappingIntake, *, actor):
+    """The filing (kind mismatch_decision) that puts an intake awaiting a decision before the reviewers in the
+    shared workflow (ADR 0012); made at intake, or now for an intake that predates the workflow."""
+    from apps.filings.models import FilingKind
+    from apps.filings.services import filing_open_submitted
+
+    existing = MismatchDecision.objects.select_related("filing").filter(intake=intake).first()
+    if existing is not None:
+        return existing.filing
+    filing = filing_open_submitted(actor=intake.created_by or actor, kind=FilingKind.MISMATCH_DECISION,
+                                   enterprise=intake.dismantler)
+    MismatchDecision.objects.create(filing=filing, intake=intake)
+    return filing
+
+
+def _decision_reason(reason, *, field: str) -> str:
+    reason = _text(reason, field=field, max_length=EXPLANATION_MAX, required=False)
+    if not reason:
+        raise DomainError(code=ErrorCode.REASON_REQUIRED, message=_("Give the reason for the decision."), field=field)
+    return reason
+
+
+def _visible_intake(actor, intake_id) -> ScrappingIntake:
     try:
         intake = ScrappingIntake.objects.visible_to(actor).select_related("dismantler").filter(pk=intake_id).first()
     except (ValueError, TypeError):
         intake = None
     if intake is None:
         raise NotFound()
+    return intake
+
+
+def _intake_decide(*, actor, intake_id, decision: str, reason: str) -> ScrappingIntake:
+    """The scrapping rule of a mismatch decision, in one place: approved, the certificate may be issued with the
+    batteries found; refused, no certificate. Runs inside the decision of the intake's mismatch filing."""
+    _require_regulator(actor)
+    intake = _visible_intake(actor, intake_id)
     require(actor, "scrapping.decide_mismatch", intake)
-    if decision not in Decision.values:
-        raise DomainError(code=ErrorCode.INVALID, message=_("Choose approve or refuse."), field="decision")
-    reason = _text(reason, field="reason", max_length=EXPLANATION_MAX, required=False)
-    if not reason:
-        raise DomainError(code=ErrorCode.REASON_REQUIRED, message=_("Give the reason for the decision."),
-                          field="reason")
     _lock_vin(intake.vin)
     intake = ScrappingIntake.objects.select_for_update().get(pk=intake.pk)
     if intake.status != IntakeStatus.AWAITING_DECISION:
@@ -394,6 +417,44 @@ def scrapping_intake_decide(*, actor, intake_id, decision: str, reason: str) -> 
     intake.save(update_fields=["decision", "decision_reason", "decided_by", "decided_at", "status", "updated_by",
                                "updated_at"])
     return intake
+
+
+@service
+def scrapping_intake_decide(*, actor, intake_id, decision: str, reason: str) -> ScrappingIntake:
+    """A reviewer (for dismantlers in their provinces) or an admin decides on a mismatch: approved, the
+    certificate may be issued with the batteries found; refused, no certificate. The decision is taken on the
+    intake's mismatch filing (claimed for the actor when nobody has it yet), so that it has the shared history
+    and notification; the filing's approval calls back the rule above."""
+    from apps.filings import services as filing_services
+    from apps.filings.models import FilingStatus
+
+    _require_regulator(actor)
+    intake = _visible_intake(actor, intake_id)
+    require(actor, "scrapping.decide_mismatch", intake)
+    if decision not in Decision.values:
+        raise DomainError(code=ErrorCode.INVALID, message=_("Choose approve or refuse."), field="decision")
+    reason = _decision_reason(reason, field="reason")
+    if intake.status != IntakeStatus.AWAITING_DECISION:
+        raise DomainError(code=ErrorCode.INTAKE_NOT_AWAITING_DECISION,
+                          message=_("This intake is not awaiting a decision (it is: %(status)s).")
+                          % {"status": intake.get_status_display()}, status=409)
+    filing = _mismatch_filing(intake, actor=actor)
+    if filing.status in (FilingStatus.SUBMITTED, FilingStatus.RESUBMITTED):
+        filing_services.filing_claim(actor=actor, filing_id=filing.pk)
+    decide = filing_services.filing_approve if decision == Decision.APPROVED else filing_services.filing_reject
+    decide(actor=actor, filing_id=filing.pk, comment=reason)
+    return ScrappingIntake.objects.get(pk=intake.pk)
+
+
+def mismatch_filing_moved(filing, *, actor, action: str, comment: str) -> None:
+    """Called by the filings workflow inside its transaction (apps.filings.services.KIND_EFFECTS): approving the
+    mismatch filing approves the intake's mismatch, rejecting refuses it; both need the reason. A return asks
+    the dismantler for more evidence: the intake keeps awaiting the decision."""
+    if action not in ("approve", "reject"):
+        return
+    reason = _decision_reason(comment, field="comment")
+    _intake_decide(actor=actor, intake_id=filing.mismatch_decision.intake_id,
+                   decision=Decision.APPROVED if action == "approve" else Decision.REFUSED, reason=reason)
 
 
 # --- the certificate ----------------------------------------------------------------------------------------------
