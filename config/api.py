@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("apps.filings.api.urls")),
     path("", include("apps.scrapping.api.urls")),
     path("", include("apps.reconciliation.api.urls")),
+    path("", include("apps.enforcement.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -19,6 +19,7 @@ urlpatterns += i18n_patterns(
     path("", include("apps.filings.urls")),
     path("", include("apps.scrapping.urls")),
     path("", include("apps.reconciliation.urls")),
+    path("", include("apps.enforcement.urls")),
     prefix_default_language=False,
 )
 # Uploaded files (business licences) are never served as static media: views check who may read them.

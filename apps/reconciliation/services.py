@@ -160,3 +160,72 @@ def discrepancy_reopen(*, actor, discrepancy_id: int):
         discrepancy.status = DiscrepancyStatus.OPEN
         discrepancy.save(update_fields=["status"])
     return discrepancy
+
+
+# --- the reviewer's decisions on a discrepancy: resolve (with a comment) or escalate to an enforcement action ----
+# Each is recorded as an apps.enforcement DiscrepancyDecision (who, when, from, to, why) in the same transaction.
+
+
+def _discrepancy_decide(*, actor, discrepancy_id, decision: str, comment: str):
+    from django.utils.translation import gettext_lazy as _
+
+    from apps.core.errors import DomainError, ErrorCode, NotFound
+    from apps.enforcement import rules as enforcement_rules
+    from apps.enforcement.models import DiscrepancyDecision
+    from apps.reconciliation.models import Discrepancy
+
+    if actor is None or not actor.is_authenticated or not actor.is_active or actor.kind not in ("reviewer", "admin"):
+        raise DomainError(code=ErrorCode.PERMISSION_DENIED, status=403,
+                          message=_("Only reviewers resolve or escalate a discrepancy."))
+    try:
+        discrepancy = Discrepancy.objects.visible_to(actor).select_for_update(of=("self",)).get(pk=discrepancy_id)
+    except (Discrepancy.DoesNotExist, ValueError, TypeError):
+        raise NotFound()
+    new_status = enforcement_rules.discrepancy_next_status(discrepancy.status, decision)
+    if new_status is None:
+        raise DomainError(code=ErrorCode.DISCREPANCY_TRANSITION_NOT_ALLOWED, status=409,
+                          message=_("This discrepancy is “%(status)s”: only an open or explained discrepancy is "
+                                    "resolved or escalated.") % {"status": discrepancy.get_status_display()})
+    record = DiscrepancyDecision(discrepancy=discrepancy, decision=decision, from_status=discrepancy.status,
+                                 to_status=new_status, actor=actor, comment=comment)
+    return discrepancy, new_status, record
+
+
+@service
+def discrepancy_review_resolve(*, actor, discrepancy_id, comment: str):
+    """A reviewer closes an open or explained discrepancy as resolved, saying why (the comment is required).
+    (discrepancy_resolve is the explanation workflow's: approving an explanation resolves.)"""
+    from django.utils.translation import gettext_lazy as _
+
+    from apps.core.errors import DomainError, ErrorCode
+    from apps.core.validators import reject_markup
+
+    comment = reject_markup((comment or "").strip(), field="comment")[:4000]
+    discrepancy, new_status, record = _discrepancy_decide(actor=actor, discrepancy_id=discrepancy_id,
+                                                          decision="resolve", comment=comment)
+    if not comment:
+        raise DomainError(code=ErrorCode.COMMENT_REQUIRED, field="comment",
+                          message=_("Say why the discrepancy is resolved."))
+    discrepancy.status, discrepancy.closed_at = new_status, timezone.now()
+    discrepancy.save(update_fields=["status", "closed_at"])
+    record.save()
+    return discrepancy
+
+
+@service
+def discrepancy_escalate(*, actor, discrepancy_id, comment: str = "", kind: str = "order_to_correct"):
+    """A reviewer escalates an open or explained discrepancy: a draft enforcement action against its enterprise,
+    with the discrepancy as evidence, for the reviewer to complete and submit for a second approval. Returns the
+    action."""
+    from apps.core.validators import reject_markup
+    from apps.enforcement.services import draft_from_discrepancy
+
+    comment = reject_markup((comment or "").strip(), field="comment")[:4000]
+    discrepancy, new_status, record = _discrepancy_decide(actor=actor, discrepancy_id=discrepancy_id,
+                                                          decision="escalate", comment=comment)
+    action = draft_from_discrepancy(actor=actor, discrepancy=discrepancy, kind=kind, comment=comment)
+    discrepancy.status = new_status
+    discrepancy.save(update_fields=["status"])
+    record.action = action
+    record.save()
+    return action
