@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("apps.enterprises.api.urls")),
     path("", include("apps.batteries.api.urls")),
     path("", include("apps.filings.api.urls")),
+    path("", include("apps.deadlines.api.urls")),
     path("", include("apps.scrapping.api.urls")),
     path("", include("apps.reconciliation.api.urls")),
     path("", include("apps.enforcement.api.urls")),

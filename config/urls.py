@@ -17,6 +17,7 @@ urlpatterns += i18n_patterns(
     path("", include("apps.enterprises.urls")),
     path("", include("apps.batteries.urls")),
     path("", include("apps.filings.urls")),
+    path("", include("apps.deadlines.urls")),
     path("", include("apps.scrapping.urls")),
     path("", include("apps.reconciliation.urls")),
     path("", include("apps.enforcement.urls")),

@@ -182,6 +182,8 @@ class NotificationKind(models.TextChoices):
     REJECTED = "rejected", _("Your filing was rejected")
     RETURNED = "returned", _("Your filing was returned for correction")
     COMMENT = "comment", _("A reviewer commented on your filing")
+    REPORT_DUE = "report_due", _("A monthly report is due soon")
+    REPORT_OVERDUE = "report_overdue", _("A monthly report is overdue")
     # apps.enforcement: a sanction issued to the enterprise, and its closure
     ACTION_ISSUED = "action_issued", _("An enforcement action was issued to your enterprise")
     ACTION_CLOSED = "action_closed", _("An enforcement action against your enterprise was closed")

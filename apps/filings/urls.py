@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.filings import views
+from apps.filings import report_file_views, views
 
 app_name = "filings"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     # the enterprise's side
     path("filings/", views.filing_list, name="list"),
     path("filings/monthly-reports/new/", views.monthly_report_create, name="monthly_report_create"),
+    path("filings/monthly-reports/upload/", report_file_views.monthly_report_upload, name="monthly_report_upload"),
     path("filings/<int:pk>/", views.filing_detail, name="detail"),
     path("filings/<int:pk>/edit/", views.monthly_report_edit, name="edit"),
     path("filings/<int:pk>/submit/", views.filing_submit, name="submit"),

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.batteries",
     "apps.scrapping",
     "apps.filings",
+    "apps.deadlines",
     "apps.reconciliation",
     "apps.enforcement",
 ]
@@ -267,6 +268,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Every check for every enterprise, after the ledger verification (apps.reconciliation).
     "reconciliation-nightly": {"task": "apps.reconciliation.tasks.reconciliation_run_all",
                                "schedule": crontab(hour=3, minute=40)},
+    # Monthly-report reminders (apps.deadlines): before the due date and on the day it becomes overdue.
+    "deadline-reminders-daily": {"task": "apps.deadlines.tasks.deadline_reminders_send",
+                                 "schedule": crontab(hour=8, minute=30)},
 }
 
 # --- Content security policy (django-csp 4) --------------------------------------------------------------------
@@ -307,6 +311,16 @@ SCRAPPING_PHOTO_MAX_BYTES = int(env("SCRAPPING_PHOTO_MAX_BYTES", str(5 * 1024 * 
 # Filings (apps.filings): the monthly pack-count report is due on this day of the following month.
 FILINGS_MONTHLY_REPORT_DUE_DAY = int(env("FILINGS_MONTHLY_REPORT_DUE_DAY", "10"))
 FILINGS_ATTACHMENT_MAX_BYTES = int(env("FILINGS_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# A monthly-report file (CSV or XLSX, one row per month) is small; larger uploads are refused.
+FILINGS_REPORT_FILE_MAX_BYTES = int(env("FILINGS_REPORT_FILE_MAX_BYTES", str(2 * 1024 * 1024)))
+# Reporting deadlines (apps.deadlines), in working days: the defaults a data migration seeds (DOMAIN.md rule 5,
+# 2018 Provisions; the 2026 values are unverified). Admins change them on the deadlines page afterwards.
+REPORTING_DEADLINE_DEFAULTS = {
+    "vehicle_installation": 15, "repair_replacement": 30, "collection_store": 30, "dismantler_certificate": 15,
+    "dismantler_handover": 15, "recycler_intake": 30, "recycler_disposal": 30,
+}
+# A monthly report's reminder goes out this many working days before its due date (and again once it is overdue).
+FILINGS_REMINDER_WORKING_DAYS = int(env("FILINGS_REMINDER_WORKING_DAYS", "3"))
 # The reviewer queue ranks an enterprise a repeat offender from this many filings returned or rejected in 12 months.
 FILINGS_REPEAT_OFFENDER_THRESHOLD = int(env("FILINGS_REPEAT_OFFENDER_THRESHOLD", "2"))
 # Reconciliation (apps.reconciliation): a battery in transit longer than this many working days is flagged

@@ -138,6 +138,20 @@ CASES = [
     ("filings:attachment", "get", "/filings/comments/{filing_comment}/attachment/", "bob", 404),
     ("filings:notifications", "get", "/notifications/", "anon", LOGIN),
     ("filings:notifications", "get", "/notifications/", "reviewer", 403),
+    ("filings:monthly_report_upload", "get", "/filings/monthly-reports/upload/", "anon", LOGIN),
+    ("filings:monthly_report_upload", "post", "/filings/monthly-reports/upload/", "reviewer", 403),
+    # deadlines: an enterprise's due/overdue page and drill-down; reviewers' overdue list; admins' deadline table
+    ("deadlines:due", "get", "/deadlines/", "anon", LOGIN),
+    ("deadlines:due", "get", "/deadlines/", "reviewer", 403),
+    ("deadlines:late_events", "get", "/deadlines/late-events/", "anon", LOGIN),
+    ("deadlines:late_events", "get", "/deadlines/late-events/?kind=installed&month=2026-01&enterprise={alice_co}",
+     "reviewer_gd", 404),
+    ("deadlines:overdue", "get", "/review/overdue/", "anon", LOGIN),
+    ("deadlines:overdue", "get", "/review/overdue/", "bob", 403),
+    ("deadlines:settings", "get", "/deadlines/settings/", "anon", LOGIN),
+    ("deadlines:settings", "get", "/deadlines/settings/", "reviewer", 403),
+    ("deadlines:edit", "post", "/deadlines/settings/vehicle_installation/", "bob", 403),
+    ("deadlines:edit", "post", "/deadlines/settings/vehicle_installation/", "reviewer", 403),
     # filings: the reviewers' side
     ("filings:queue", "get", "/review/filings/", "anon", LOGIN),
     ("filings:queue", "get", "/review/filings/", "bob", 403),
@@ -211,7 +225,7 @@ def _url_names(patterns, namespace=""):
 
 def test_every_page_has_an_access_case():
     names = {n for n in _url_names(get_resolver().url_patterns)
-             if n.split(":")[0] in {"accounts", "core", "enterprises", "filings", "reconciliation"}}
+             if n.split(":")[0] in {"accounts", "core", "enterprises", "filings", "deadlines", "reconciliation"}}
     covered = {case[0] for case in CASES}
     assert names - covered == set(), "pages without an anonymous/outsider case"
     # and each has an anonymous case or an outsider case

@@ -29,7 +29,7 @@ from tests.web import LOGIN_URL
 
 pytestmark = pytest.mark.django_db
 
-OWN_APPS = {"accounts", "enterprises", "batteries", "filings", "scrapping", "core"}
+OWN_APPS = {"accounts", "enterprises", "batteries", "filings", "deadlines", "scrapping", "core"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
@@ -125,6 +125,13 @@ ROUTES: dict[str, Rule] = {
     "filings:comment": Rule(p(pk="filing")),
     "filings:attachment": Rule(p(pk="filing_comment")),
     "filings:notifications": Rule(),
+    "filings:monthly_report_upload": Rule(),
+    # deadlines
+    "deadlines:due": Rule(),
+    "deadlines:late_events": Rule(),
+    "deadlines:settings": Rule(),
+    "deadlines:edit": Rule(p(duty="=vehicle_installation")),
+    "deadlines:overdue": Rule(),
     "filings:queue": Rule(),
     "filings:review_detail": Rule(p(pk="filing")),
     "filings:claim": Rule(p(pk="filing")),
@@ -192,6 +199,12 @@ ROUTES: dict[str, Rule] = {
     # /api/v1/: filings
     "api-filings": Rule(),
     "api-filings-monthly-reports": Rule(),
+    "api-filings-monthly-reports-file": Rule(),
+    # /api/v1/: deadlines
+    "api-deadlines-due": Rule(),
+    "api-deadlines-late-events": Rule(),
+    "api-deadlines-overdue": Rule(),
+    "api-deadlines-overdue-events": Rule(),
     "api-filings-queue": Rule(),
     "api-filing": Rule(p(pk="filing")),
     "api-filing-submit": Rule(p(pk="filing")),

@@ -62,12 +62,30 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
                _("battery codes"), 2000),
         Column("explanation", False, ("explanation", "note", "情况说明", "说明"), _("explanation"), 2000),
     ),
+    # An enterprise's monthly pack-count reports (apps.filings.report_file), one month per row; the count columns
+    # carry the names of MonthlyReport's fields.
+    "monthly_report": (
+        Column("month", True, ("month", "period", "月份", "报告月份", "所属月份"), _("month"), 20),
+        Column("produced", True, ("produced", "生产", "生产数量", "生产数"), _("produced"), 20),
+        Column("installed", True, ("installed", "装车", "装车数量", "装车数"), _("installed in vehicles"), 20),
+        Column("swapped_in", True, ("swappedin", "换入", "换入数量"), _("swapped in"), 20),
+        Column("swapped_out", True, ("swappedout", "换出", "换出数量"), _("swapped out"), 20),
+        Column("replaced", True, ("replaced", "维修更换", "更换", "更换数量"), _("replaced in repairs"), 20),
+        Column("removed", True, ("removed", "拆解拆卸", "拆卸", "拆卸数量"), _("removed at dismantling"), 20),
+        Column("handed_over", True, ("handedover", "移交", "移交数量"), _("handed over"), 20),
+        Column("received", True, ("received", "接收", "接收数量"), _("received"), 20),
+        Column("recycled", True, ("recycled", "再生利用", "再生利用数量"), _("recycled"), 20),
+        Column("remanufactured", True, ("remanufactured", "再制造", "再制造数量"), _("remanufactured"), 20),
+        Column("in_stock", True, ("instock", "月末库存", "库存", "期末库存"), _("in stock at month end"), 20),
+    ),
 }
 
 TEMPLATE_HEADERS = {
     "register": ["电池编码", "额定容量(kWh)", "重量(kg)", "所属上级编码"],
     "install": ["电池编码", "车辆识别代号", "装车时间", "车型", "换电车型"],
     "hand_over": ["电池编码", "接收方统一社会信用代码", "移交时间"],
+    "monthly_report": ["月份", "生产", "装车", "换入", "换出", "维修更换", "拆解拆卸", "移交", "接收", "再生利用", "再制造",
+                       "月末库存"],
     "scrapping_intake": ["车辆识别代号", "号牌号码", "发动机号(电机号)", "新能源汽车", "车主身份证号", "无抵押", "非盗抢",
                          "电池编码", "情况说明"],
 }

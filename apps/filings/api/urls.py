@@ -1,10 +1,12 @@
 from django.urls import path
 
-from apps.filings.api import views
+from apps.filings.api import report_file, views
 
 urlpatterns = [
     path("filings/", views.FilingListAPI.as_view(), name="api-filings"),
     path("filings/monthly-reports/", views.MonthlyReportCreateAPI.as_view(), name="api-filings-monthly-reports"),
+    path("filings/monthly-reports/file/", report_file.MonthlyReportFileAPI.as_view(),
+         name="api-filings-monthly-reports-file"),
     path("filings/queue/", views.FilingQueueAPI.as_view(), name="api-filings-queue"),
     path("filings/<int:pk>/", views.FilingDetailAPI.as_view(), name="api-filing"),
     path("filings/<int:pk>/submit/", views.FilingSubmitAPI.as_view(), name="api-filing-submit"),

@@ -1,0 +1,282 @@
+"""Reads of apps.deadlines: the deadlines in force, what is due and overdue for an enterprise, overdue reports
+across enterprises for reviewers, and late-reported ledger events.
+
+Every read starts from `Enterprise.objects.visible_to(actor)` (company staff: their enterprise; reviewers: their
+provinces; admins: all); the visible set is embedded in the SQL as a subquery. The late-event queries are one
+aggregate each over batteries_batteryevent, served by the (actor, occurred_at) index: the working-day arithmetic
+runs once per calendar day in Python (apps.deadlines.rules.cutoff_table) and the query joins on that small table.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from apps.core.workdays import WorkdayCalendar
+from apps.deadlines import rules
+from apps.deadlines.models import ReportingDeadline, ReportingDuty
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MONTHS_SHOWN = 12
+
+
+def month_start(value: dt.date) -> dt.date:
+    return value.replace(day=1)
+
+
+def next_month(start: dt.date) -> dt.date:
+    return dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+
+
+def months_back(start: dt.date, n: int) -> dt.date:
+    index = start.year * 12 + start.month - 1 - n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _instant(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), SHANGHAI)
+
+
+# --- the deadlines in force ---------------------------------------------------------------------------------
+
+
+def deadlines_in_force() -> dict[str, int]:
+    """duty -> working days: the table, with the settings default for a duty that has no row yet."""
+    days = dict(settings.REPORTING_DEADLINE_DEFAULTS)
+    days.update(dict(ReportingDeadline.objects.values_list("duty", "working_days")))
+    return {duty: days[duty] for duty in ReportingDuty.values if duty in days}
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    duty: str
+    label: str
+    role: str
+    kinds: tuple[str, ...]
+    working_days: int
+    updated_by: object
+    updated_at: dt.datetime | None
+
+
+def deadline_rows() -> list[DeadlineRow]:
+    rows = {d.duty: d for d in ReportingDeadline.objects.select_related("updated_by")}
+    days = deadlines_in_force()
+    result = []
+    for duty in ReportingDuty:
+        role, kinds = rules.DUTY_SCOPE[duty.value]
+        row = rows.get(duty.value)
+        result.append(DeadlineRow(duty.value, duty.label, role, tuple(sorted(kinds)), days[duty.value],
+                                  row.updated_by if row and row.updated_by_id else None,
+                                  row.updated_at if row else None))
+    return result
+
+
+def deadline_changes():
+    from apps.deadlines.models import ReportingDeadlineChange
+
+    return ReportingDeadlineChange.objects.select_related("deadline", "actor")
+
+
+# --- a paginated raw query ------------------------------------------------------------------------------------
+
+
+class RawRows:
+    """A sequence over one SQL query that Django's Paginator (and the API's page numbers) can slice: `count()`
+    runs count(*) over the query, a slice runs it with LIMIT/OFFSET. Rows are dicts."""
+
+    def __init__(self, sql: str, params: dict, order_by: str, convert=None):
+        self.sql, self.params, self.order_by, self.convert = sql, params, order_by, convert or (lambda row: row)
+        self._count = None
+
+    def count(self) -> int:
+        if self._count is None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT count(*) FROM ({self.sql}) AS q", self.params)
+                self._count = cursor.fetchone()[0]
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index:index + 1][0]
+        start, stop = index.start or 0, index.stop
+        limit = "" if stop is None else f" LIMIT {int(stop) - int(start)}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM ({self.sql}) AS q ORDER BY {self.order_by}{limit} OFFSET {int(start)}",
+                           self.params)
+            names = [c.name for c in cursor.description]
+            return [self.convert(dict(zip(names, row))) for row in cursor.fetchall()]
+
+
+def _visible_enterprises_sql(actor, *, province: str | None = None, enterprise: int | None = None
+                             ) -> tuple[str, tuple]:
+    """The ids of the enterprises `actor` may see (tenant scoping through visible_to), as a SQL subquery."""
+    from apps.enterprises.models import Enterprise
+
+    qs = Enterprise.objects.visible_to(actor).filter(status="active")
+    if province:
+        qs = qs.filter(province=province)
+    if enterprise:
+        qs = qs.filter(pk=enterprise)
+    sql, params = qs.values("id").query.sql_with_params()
+    return sql, params
+
+
+def _inline(sql: str, params: tuple) -> str:
+    """The visible-set subquery with its parameters bound by the driver (psycopg's own quoting), so that it can sit
+    inside a query that uses named parameters."""
+    return connection.ops.compose_sql(sql, params)
+
+
+def _labelled(row: dict) -> dict:
+    from apps.batteries.models import EventKind
+    from apps.core.choices import Province
+
+    if "kind" in row:
+        row["kind_label"] = EventKind(row["kind"]).label if row["kind"] in EventKind.values else row["kind"]
+    if "province" in row:
+        row["province_label"] = Province(row["province"]).label if row["province"] in Province.values \
+            else row["province"]
+    return row
+
+
+# --- late-reported ledger events ----------------------------------------------------------------------------------
+
+
+def _late_event_params(first_month: dt.date, end_month: dt.date, *, kind: str | None,
+                       calendar: WorkdayCalendar | None = None) -> dict:
+    days = deadlines_in_force()
+    scope = [(role, k, days[duty]) for duty, (role, kinds) in rules.DUTY_SCOPE.items() if duty in days
+             for k in sorted(kinds) if kind in (None, k)]
+    calendar = calendar or WorkdayCalendar()
+    today = timezone.localdate()
+    last_day = min(end_month - dt.timedelta(days=1), today)
+    cut = rules.cutoff_table(first_month, max(last_day, first_month), {n for _r, _k, n in scope}, calendar.verdict)
+    return {
+        "scope_role": [s[0] for s in scope], "scope_kind": [s[1] for s in scope], "scope_n": [s[2] for s in scope],
+        "cut_n": [c[0] for c in cut], "cut_day": [c[1] for c in cut],
+        "cut_at": [_instant(c[2] + dt.timedelta(days=1)) for c in cut],
+        "start": _instant(first_month), "end": _instant(end_month),
+    }
+
+
+LATE_EVENTS_CTE = """
+WITH scope(role, kind, n) AS (
+       SELECT * FROM unnest(%(scope_role)s::text[], %(scope_kind)s::text[], %(scope_n)s::int[])),
+     cut(n, day, cutoff) AS (
+       SELECT * FROM unnest(%(cut_n)s::int[], %(cut_day)s::date[], %(cut_at)s::timestamptz[])),
+     eff AS (
+       SELECT ent.id AS actor_id, s.kind, min(s.n) AS n
+         FROM enterprises_enterprise ent JOIN scope s ON s.role = ANY(ent.roles)
+        WHERE ent.id IN ({visible})
+        GROUP BY ent.id, s.kind)
+"""
+
+LATE_EVENTS_FROM = """
+  FROM eff
+  JOIN batteries_batteryevent e
+    ON e.actor_id = eff.actor_id AND e.kind = eff.kind
+   AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
+  JOIN cut c ON c.n = eff.n AND c.day = (e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date
+ WHERE e.recorded_at >= c.cutoff
+"""
+
+
+def late_event_summary(*, actor, first_month: dt.date, end_month: dt.date, province: str | None = None,
+                       enterprise: int | None = None, kind: str | None = None) -> RawRows:
+    """Events reported after their deadline (recorded_at later than the deadline counted from occurred_at), per
+    enterprise, month and kind: `late` (how many) and `max_days_late` (calendar days past the deadline of the
+    latest one). Sorted by how late, then how many."""
+    visible = _inline(*_visible_enterprises_sql(actor, province=province, enterprise=enterprise))
+    params = _late_event_params(first_month, end_month, kind=kind)
+    sql = LATE_EVENTS_CTE.format(visible=visible) + """
+SELECT s.actor_id AS enterprise_id, ent.name AS enterprise_name, ent.province, s.month, s.kind, s.late,
+       s.max_days_late
+  FROM (SELECT eff.actor_id, date_trunc('month', e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS month,
+               e.kind, count(*) AS late,
+               floor(max(extract(epoch FROM e.recorded_at - c.cutoff)) / 86400)::int + 1 AS max_days_late
+        """ + LATE_EVENTS_FROM + """
+         GROUP BY 1, 2, 3) s
+  JOIN enterprises_enterprise ent ON ent.id = s.actor_id
+"""
+    return RawRows(sql, params, "max_days_late DESC, late DESC, month DESC, enterprise_id, kind", _labelled)
+
+
+def late_event_list(*, actor, enterprise: int, kind: str, month: dt.date) -> RawRows:
+    """The drill-down: each late event of one enterprise, kind and month, with its battery code and deadline."""
+    visible = _inline(*_visible_enterprises_sql(actor, enterprise=enterprise))
+    start = month_start(month)
+    params = _late_event_params(start, next_month(start), kind=kind)
+    sql = LATE_EVENTS_CTE.format(visible=visible) + """
+SELECT e.id, b.code, e.kind, e.occurred_at, e.recorded_at, (c.cutoff AT TIME ZONE 'Asia/Shanghai')::date - 1
+       AS deadline, floor(extract(epoch FROM e.recorded_at - c.cutoff) / 86400)::int + 1 AS days_late
+""" + LATE_EVENTS_FROM.replace("  JOIN cut c", "  JOIN batteries_battery b ON b.id = e.battery_id\n  JOIN cut c")
+    return RawRows(sql, params, "occurred_at, id")
+
+
+# --- monthly reports: due and overdue -----------------------------------------------------------------------------
+
+
+def monthly_report_schedule(*, enterprise, today: dt.date | None = None) -> list[dict]:
+    """The enterprise's monthly reports over the last 12 months and the current one: each month's due date, its
+    report (if any) and its state (rules.monthly_report_state). Newest first; one query."""
+    from apps.filings.models import Filing
+    from apps.filings.rules import monthly_report_due_date
+
+    today = today or timezone.localdate()
+    current = month_start(today)
+    since = timezone.localdate(enterprise.approved_at or enterprise.created_at)
+    first = max(months_back(current, MONTHS_SHOWN), month_start(since))
+    filings = {f.period: f for f in Filing.objects.filter(
+        enterprise=enterprise, kind="monthly_report", period__gte=first).exclude(status="rejected")}
+    rows = []
+    month = current
+    while month >= first:
+        due = monthly_report_due_date(month, due_day=settings.FILINGS_MONTHLY_REPORT_DUE_DAY)
+        filing = filings.get(month)
+        submitted_on = timezone.localdate(filing.first_submitted_at) if filing and filing.first_submitted_at else None
+        rows.append({"month": month, "due_date": due, "filing": filing,
+                     "state": rules.monthly_report_state(due=due, submitted_on=submitted_on, today=today,
+                                                         month_ended=next_month(month) <= today),
+                     "days_late": rules.days_late(due=due, submitted_on=submitted_on, today=today)})
+        month = months_back(month, 1)
+    return rows
+
+
+def overdue_reports(*, actor, province: str | None = None, enterprise: int | None = None,
+                    today: dt.date | None = None) -> RawRows:
+    """Monthly reports past their due date and never submitted, across the enterprises the reviewer may see, over
+    the last 12 months: one row per enterprise and month (a month with no report at all counts), most overdue
+    first. An enterprise owes reports from the month it was approved."""
+    from apps.filings.rules import monthly_report_due_date
+
+    today = today or timezone.localdate()
+    current = month_start(today)
+    months, dues = [], []
+    month = months_back(current, MONTHS_SHOWN)
+    while month < current:
+        due = monthly_report_due_date(month, due_day=settings.FILINGS_MONTHLY_REPORT_DUE_DAY)
+        if due < today:
+            months.append(month)
+            dues.append(due)
+        month = next_month(month)
+    visible = _inline(*_visible_enterprises_sql(actor, province=province, enterprise=enterprise))
+    sql = f"""
+SELECT ent.id AS enterprise_id, ent.name AS enterprise_name, ent.province, m.month, m.due AS due_date,
+       f.id AS filing_id, f.status, %(today)s::date - m.due AS days_late
+  FROM enterprises_enterprise ent
+  CROSS JOIN unnest(%(months)s::date[], %(dues)s::date[]) AS m(month, due)
+  LEFT JOIN filings_filing f
+    ON f.enterprise_id = ent.id AND f.kind = 'monthly_report' AND f.period = m.month AND f.status <> 'rejected'
+ WHERE ent.id IN ({visible})
+   AND coalesce(ent.approved_at, ent.created_at) < (m.month + interval '1 month')::timestamp AT TIME ZONE 'Asia/Shanghai'
+   AND (f.id IS NULL OR f.first_submitted_at IS NULL)
+"""
+    return RawRows(sql, {"today": today, "months": months, "dues": dues},
+                   "days_late DESC, enterprise_id, month", _labelled)
