@@ -50,3 +50,27 @@ def explanation_subject(filing: Filing):
     """The discrepancy or the scrapping intake an explanation answers (one of the two), for display."""
     explanation = filing.explanation
     return explanation.discrepancy or explanation.intake
+
+
+def explanation_subject_for(*, actor, discrepancy_id=None, intake_id=None):
+    """The actor's enterprise's own discrepancy or scrapping intake to explain (the form page shows it); another
+    enterprise's is "not found". Whether it may still be explained is the service's decision."""
+    from apps.core.errors import NotFound
+    from apps.reconciliation.models import Discrepancy
+    from apps.scrapping.models import ScrappingIntake
+
+    membership = getattr(actor, "membership", None)
+    if membership is None:
+        raise NotFound()
+    try:
+        if discrepancy_id is not None:
+            return Discrepancy.objects.get(pk=discrepancy_id, enterprise_id=membership.enterprise_id)
+        return ScrappingIntake.objects.get(pk=intake_id, dismantler_id=membership.enterprise_id)
+    except (Discrepancy.DoesNotExist, ScrappingIntake.DoesNotExist, ValueError, TypeError):
+        raise NotFound()
+
+
+def explanation_filing_for(subject, *, discrepancy: bool) -> Filing | None:
+    """The live (not rejected) explanation filing of a discrepancy or intake, for the subject's page."""
+    lookup = {"explanation__discrepancy": subject} if discrepancy else {"explanation__intake": subject}
+    return Filing.objects.filter(kind="explanation", **lookup).exclude(status="rejected").order_by("-id").first()

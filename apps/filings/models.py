@@ -264,6 +264,10 @@ class ChemistryComposition(models.Model):
     def fractions(self) -> dict[str, Decimal]:
         return {metal.value: getattr(self, METAL_FIELDS[metal.value]) for metal in Metal}
 
+    def percents(self) -> list[Decimal]:
+        """The shares in per cent, in the order of Metal (for the read-only table)."""
+        return [(getattr(self, METAL_FIELDS[metal.value]) * 100).quantize(Decimal("0.01")) for metal in Metal]
+
 
 # Metal code -> the field name it has on ChemistryComposition and (prefixed with output_) on RecoveryReport.
 METAL_FIELDS = {"ni": "nickel", "co": "cobalt", "mn": "manganese", "li": "lithium", "cu": "copper",

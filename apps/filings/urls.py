@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.filings import report_file_views, views
+from apps.filings import kind_views, report_file_views, views
 
 app_name = "filings"
 
@@ -9,7 +9,15 @@ urlpatterns = [
     path("filings/", views.filing_list, name="list"),
     path("filings/monthly-reports/new/", views.monthly_report_create, name="monthly_report_create"),
     path("filings/monthly-reports/upload/", report_file_views.monthly_report_upload, name="monthly_report_upload"),
+    path("filings/recovery-reports/new/", kind_views.recovery_report_create, name="recovery_report_create"),
+    path("filings/recovery-reports/compositions/", kind_views.composition_table, name="compositions"),
+    path("filings/explanations/new/discrepancy/<int:pk>/", kind_views.explanation_create_for_discrepancy,
+         name="explanation_for_discrepancy"),
+    path("filings/explanations/new/intake/<int:pk>/", kind_views.explanation_create_for_intake,
+         name="explanation_for_intake"),
     path("filings/<int:pk>/", views.filing_detail, name="detail"),
+    path("filings/<int:pk>/recovery-report/edit/", kind_views.recovery_report_edit, name="recovery_report_edit"),
+    path("filings/<int:pk>/explanation/edit/", kind_views.explanation_edit, name="explanation_edit"),
     path("filings/<int:pk>/edit/", views.monthly_report_edit, name="edit"),
     path("filings/<int:pk>/submit/", views.filing_submit, name="submit"),
     path("filings/<int:pk>/resubmit/", views.filing_resubmit, name="resubmit"),

@@ -22,6 +22,8 @@ class Check(models.TextChoices):
     LICENCE_NOT_ACTIVE = "licence_not_active", _("Waste batteries received without a licence in force")
     LICENCE_CAPACITY_EXCEEDED = "licence_capacity_exceeded", _("Licensed annual capacity exceeded")
     GONE_DARK = "gone_dark", _("Gone dark: no event for too long")
+    BLOCKED_INTAKE_UNEXPLAINED = "blocked_intake_unexplained", _("Blocked scrapping intake not explained")
+    MASS_BALANCE = "mass_balance", _("Recovered metals exceed the metal content received")
 
 
 class Severity(models.TextChoices):
@@ -90,17 +92,27 @@ class Discrepancy(models.Model):
 
 
 class ReconciliationRun(models.Model):
+    """One run of the checks. A run split across workers (the nightly one) is a parent with one child per batch of
+    enterprises: each child records its own counts, and the last child to finish adds them up on the parent and
+    finishes it (ADR 0011)."""
+
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
         SKIPPED = "skipped", _("Skipped: another run was in progress")
+        PARTIAL = "partial", _("Partly skipped: some batches met a run in progress")
 
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     dry_run = models.BooleanField(_("dry run"), default=False)
-    # null: every enterprise
+    # null (and no batch): every enterprise
     enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("scope"))
+    # A child of a split run: the ids of the enterprises of its batch.
+    batch = ArrayField(models.BigIntegerField(), default=list, blank=True, verbose_name=_("enterprises of the batch"))
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+                               verbose_name=_("part of"))
+    children_total = models.PositiveIntegerField(_("batches"), default=0)
     counts = models.JSONField(_("discrepancies found per check"), default=dict, blank=True)
     closed = models.PositiveIntegerField(_("discrepancies closed"), default=0)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)
@@ -108,3 +120,9 @@ class ReconciliationRun(models.Model):
     class Meta:
         verbose_name = _("reconciliation run")
         ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["parent"], name="reconciliation_run_parent",
+                                condition=models.Q(parent__isnull=False))]
+
+    @property
+    def duration(self):
+        return self.finished_at - self.started_at if self.finished_at else None
