@@ -63,19 +63,43 @@ class AssignForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
-    SORTS = [("risk", _("Risk (overdue first, then oldest)")), ("newest", _("Newest first"))]
+    SORTS = [("risk", _("Risk (overdue, flagged, repeat offender, then oldest)")), ("oldest", _("Oldest first")),
+             ("newest", _("Newest first"))]
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All"))] + list(FilingKind.choices))
     province = forms.ChoiceField(label=_("Province"), required=False, choices=[("", _("All"))] + list(Province.choices))
-    enterprise = forms.IntegerField(label=_("Enterprise no."), required=False, min_value=1)
+    search = forms.CharField(label=_("Enterprise (name or credit code)"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All"))] + OPEN_STATUS_CHOICES)
     older_than_days = forms.IntegerField(label=_("Waiting more than (days)"), required=False, min_value=0,
                                          max_value=3650)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
+    # Not shown: set by links from an enterprise's page.
+    enterprise = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def filters(self) -> dict:
         if not self.is_bound or not self.is_valid():
             return {}
         data = self.cleaned_data
         return {"kind": data["kind"] or None, "province": data["province"] or None,
-                "enterprise": data["enterprise"], "status": data["status"] or None,
+                "enterprise": data["enterprise"], "search": data["search"] or None, "status": data["status"] or None,
                 "older_than_days": data["older_than_days"], "sort": data["sort"] or "risk"}
+
+
+class BulkActionForm(forms.Form):
+    """The queue's bulk action: which filings (ticked rows), what to do, and to whom or why."""
+
+    ACTIONS = [("claim", _("Claim them")), ("assign", _("Assign them to a reviewer")),
+               ("return", _("Return them for correction"))]
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=True, error_messages={
+        "required": _("Select at least one filing.")})
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    reviewer = forms.CharField(label=_("Reviewer (username)"), required=False, max_length=150,
+                               widget=forms.TextInput(attrs={"list": "reviewer-options", "autocomplete": "off"}))
+    comment = forms.CharField(label=_("Comment to the enterprise (required to return)"), required=False,
+                              max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any whole numbers: the service decides which of them the reviewer may act on.
+        data = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        self.fields["ids"].choices = [(v, v) for v in data if str(v).isdigit()][:400]

@@ -87,3 +87,49 @@ def count_problem(value) -> str | None:
         if text.lstrip("-").isdigit():
             return "negative" if int(text) < 0 else None
     return "not_whole"
+
+
+# --- the reviewer queue's risk order ----------------------------------------------------------------------------
+
+# The flag a monthly report gets when a declared count differs from the ledger's count for that month (set at
+# submit and resubmit; other kinds set their own flags, e.g. below_threshold, impossible_yield).
+LEDGER_MISMATCH = "ledger_mismatch"
+
+# Why a filing is risky, in the order the queue sorts by (and shows its badges).
+RISK_OVERDUE, RISK_FLAGGED, RISK_REPEAT_OFFENDER = "overdue", "flagged", "repeat_offender"
+RISK_WEIGHTS = {RISK_OVERDUE: 4, RISK_FLAGGED: 2, RISK_REPEAT_OFFENDER: 1}
+
+
+def risk_rank(*, overdue: bool, flagged: bool, repeat_offender: bool) -> int:
+    """The reviewer queue's default order (issue 5, item 3), highest first: overdue filings before every other,
+    then flagged ones (the portal found something: a count differing from the ledger, a recovery rate below
+    threshold…), then those of a repeat offender; ties go to the oldest. One number so that the order is a
+    single sort key: the weights make each criterion outrank all the later ones together."""
+    return (RISK_WEIGHTS[RISK_OVERDUE] * bool(overdue) + RISK_WEIGHTS[RISK_FLAGGED] * bool(flagged)
+            + RISK_WEIGHTS[RISK_REPEAT_OFFENDER] * bool(repeat_offender))
+
+
+def risk_reasons(rank: int) -> list[str]:
+    """The criteria behind a rank, in sort order (the badges a row shows)."""
+    return [reason for reason, weight in RISK_WEIGHTS.items() if rank & weight]
+
+
+def is_repeat_offender(*, returned_or_rejected: int, open_discrepancies: int, open_enforcement_actions: int,
+                       threshold: int) -> bool:
+    """A repeat offender: in the last 12 months at least `threshold` of its filings were returned or rejected
+    (setting FILINGS_REPEAT_OFFENDER_THRESHOLD), or it has an open reconciliation discrepancy or an open
+    enforcement action. The queue computes the same in SQL (apps.filings.risk); this is its statement."""
+    return returned_or_rejected >= threshold or open_discrepancies > 0 or open_enforcement_actions > 0
+
+
+def counts_differing(declared: dict[str, int], ledger: dict[str, int], fields: list[tuple[str, str | None]]) -> list[str]:
+    """The declared counts of a monthly report that differ from the ledger's events of the same kind in the month
+    (fields without an event kind, e.g. the stock at month end, are not compared)."""
+    return [name for name, event_kind in fields
+            if event_kind is not None and int(declared.get(name, 0)) != int(ledger.get(event_kind, 0))]
+
+
+def with_flag(flags: list[str], flag: str, present: bool) -> list[str]:
+    """`flags` with `flag` added or removed, the others (set by other rules) left as they are."""
+    kept = [f for f in flags if f != flag]
+    return [*kept, flag] if present else kept

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.core.errors import NotFound
@@ -31,19 +31,14 @@ def filing_list(*, actor, kind: str | None = None, status: str | None = None) ->
     return qs.order_by("-period", "-created_at", "-id")
 
 
-def _overdue_expression():
-    """Late (first submitted after the due date) or, not submitted yet, past the due date: in SQL, for sorting."""
-    today = timezone.localdate()
-    return Case(
-        When(Q(due_date__isnull=False, first_submitted_at__isnull=False)
-             & Q(first_submitted_at__date__gt=F("due_date")), then=Value(True)),
-        When(Q(due_date__lt=today, first_submitted_at__isnull=True), then=Value(True)),
-        default=Value(False), output_field=BooleanField())
-
-
 def filing_queue(*, actor, kind: str | None = None, province: str | None = None, enterprise: int | None = None,
-                 status: str | None = None, older_than_days: int | None = None, sort: str = "risk") -> QuerySet:
-    """Open filings in the reviewer's provinces; by default riskiest first (overdue, then the oldest)."""
+                 search: str | None = None, status: str | None = None, older_than_days: int | None = None,
+                 sort: str = "risk") -> QuerySet:
+    """Open filings of every kind in the reviewer's provinces, each annotated with `risk` (apps.filings.risk); by
+    default riskiest first — overdue, flagged, repeat offender (rules.risk_rank) — then the oldest. `search`
+    matches the enterprise's name (contains) or unified social credit code (starts with)."""
+    from apps.filings.risk import with_risk
+
     qs = Filing.objects.visible_to(actor).open().select_related("enterprise", "assigned_to")
     if kind:
         qs = qs.filter(kind=kind)
@@ -51,14 +46,29 @@ def filing_queue(*, actor, kind: str | None = None, province: str | None = None,
         qs = qs.filter(province=province)
     if enterprise:
         qs = qs.filter(enterprise_id=enterprise)
+    if search and search.strip():
+        term = search.strip()
+        qs = qs.filter(Q(enterprise__name__icontains=term) | Q(enterprise__uscc__startswith=term.upper()))
     if status in rules.OPEN_STATUSES:
         qs = qs.filter(status=status)
     if older_than_days:
         qs = qs.filter(submitted_at__lt=timezone.now() - dt.timedelta(days=older_than_days))
-    qs = qs.annotate(overdue=_overdue_expression())
+    qs = with_risk(qs)
     if sort == "newest":
         return qs.order_by("-submitted_at", "-id")
-    return qs.order_by("-overdue", "submitted_at", "id")
+    if sort == "oldest":
+        return qs.order_by("submitted_at", "id")
+    return qs.order_by(*QUEUE_RISK_ORDER)
+
+
+# The queue's default order; the API's keyset cursor follows the same three keys.
+QUEUE_RISK_ORDER = ("-risk", "submitted_at", "id")
+
+
+def monthly_report_ledger_mismatch(filing: Filing) -> list[str]:
+    """The declared counts of a monthly report that differ from the ledger (one aggregate query)."""
+    ledger = ledger_counts(enterprise_id=filing.enterprise_id, month=filing.period)
+    return rules.counts_differing(filing.monthly_report.counts(), ledger, MONTHLY_COUNT_FIELDS)
 
 
 def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -110,6 +120,15 @@ def reviewers_for(filing: Filing) -> QuerySet:
     return (User.objects.filter(kind="reviewer", is_active=True)
             .filter(Q(reviewer_provinces=[]) | Q(reviewer_provinces__contains=[filing.province]))
             .order_by("username"))
+
+
+def reviewer_search(*, term: str, limit: int = 20) -> QuerySet:
+    """Active reviewers whose username or name contains `term`, for the queue's bulk assignment."""
+    from apps.accounts.models import User
+
+    return (User.objects.filter(kind="reviewer", is_active=True)
+            .filter(Q(username__icontains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term))
+            .order_by("username")[:limit])
 
 
 OPEN_STATUS_CHOICES = [(s.value, s.label) for s in FilingStatus if s.value in rules.OPEN_STATUSES]

@@ -26,6 +26,8 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     # the reviewers' side
     path("review/filings/", views.queue, name="queue"),
+    path("review/filings/bulk/", views.queue_bulk, name="bulk"),
+    path("review/reviewers/search/", views.reviewer_search, name="reviewer_search"),
     path("review/filings/<int:pk>/", views.review_detail, name="review_detail"),
     path("review/filings/<int:pk>/claim/", views.filing_claim, name="claim"),
     path("review/filings/<int:pk>/assign/", views.filing_assign, name="assign"),

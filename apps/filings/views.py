@@ -9,14 +9,25 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from apps.core import exports
 from apps.core.decorators import persona_required
 from apps.core.errors import DomainError, NotFound
+from apps.core.exports import Column
 from apps.core.forms import add_domain_error
 from apps.core.paging import paginate
 from apps.filings import rules, selectors, services
-from apps.filings.forms import AssignForm, CommentForm, DecisionForm, MonthlyReportForm, QueueFilterForm, ResubmitForm
+from apps.filings.forms import (
+    AssignForm,
+    BulkActionForm,
+    CommentForm,
+    DecisionForm,
+    MonthlyReportForm,
+    QueueFilterForm,
+    ResubmitForm,
+)
 from apps.filings.models import MONTHLY_COUNT_FIELDS, Filing, FilingComment, FilingKind, FilingStatus, Notification
 
 
@@ -176,17 +187,92 @@ def notification_list(request):
 # --- the reviewers' side ----------------------------------------------------------------------------------------
 
 
+def _queue_columns() -> list[Column]:
+    from apps.filings.risk import flag_label, risk_badges
+
+    return [
+        Column(gettext_lazy("No."), "pk"),
+        Column(gettext_lazy("Kind"), "get_kind_display"),
+        Column(gettext_lazy("Enterprise"), "enterprise.name"),
+        Column(gettext_lazy("Unified social credit code"), "enterprise.uscc"),
+        Column(gettext_lazy("Province"), "get_province_display"),
+        Column(gettext_lazy("Period"), lambda f: f.period.strftime("%Y-%m") if f.period else ""),
+        Column(gettext_lazy("Status"), "get_status_display"),
+        Column(gettext_lazy("Why it is risky"), lambda f: [label for _css, label in risk_badges(f)]),
+        Column(gettext_lazy("Flags"), lambda f: [flag_label(flag) for flag in f.flags]),
+        Column(gettext_lazy("Due date"), "due_date"),
+        Column(gettext_lazy("Submitted"), "submitted_at"),
+        Column(gettext_lazy("Reviewer"), "assigned_to.username"),
+    ]
+
+
 @persona_required("reviewer", "admin")
 def queue(request):
+    from apps.filings.risk import risk_badges
+
     form = QueueFilterForm(request.GET or None)
-    page, query = paginate(request, selectors.filing_queue(actor=request.user, **form.filters()))
-    return render(request, "filings/queue.html", {"form": form, "page": page, "query": query})
+    filings = selectors.filing_queue(actor=request.user, **form.filters())
+    if response := exports.export_response(request, filings, _queue_columns(), filename="filings-queue"):
+        return response
+    page, query = paginate(request, filings)
+    for filing in page.object_list:
+        filing.badges = risk_badges(filing)
+    return render(request, "filings/queue.html", {"form": form, "page": page, "query": query,
+                                                  "bulk_form": BulkActionForm(), "bulk_max": services.BULK_MAX})
+
+
+@require_POST
+@persona_required("reviewer", "admin")
+def queue_bulk(request):
+    """Ticked rows of the queue: first a confirmation page listing them and the action, then (confirmed) each
+    filing through its single-filing service, and a page saying what happened to each."""
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return redirect("filings:queue")
+    data = form.cleaned_data
+    if not data["confirmed"]:
+        if data["action"] == "assign":
+            try:
+                services.reviewer_by_username(data["reviewer"])
+            except DomainError as exc:
+                messages.error(request, str(exc.message))
+                return redirect("filings:queue")
+        filings = list(selectors.filing_queue(actor=request.user).filter(pk__in=data["ids"])[:services.BULK_MAX])
+        return render(request, "filings/bulk_confirm.html", {
+            "form": form, "filings": filings, "action_label": dict(BulkActionForm.ACTIONS)[data["action"]],
+            "missing": len(set(data["ids"])) - len(filings)})
+    try:
+        results = services.filings_bulk_act(actor=request.user, action=data["action"], filing_ids=data["ids"],
+                                            reviewer=data["reviewer"], comment=data["comment"])
+    except DomainError as exc:
+        _refused(request, exc)
+        return redirect("filings:queue")
+    return render(request, "filings/bulk_result.html", {
+        "results": results, "action_label": dict(BulkActionForm.ACTIONS)[data["action"]],
+        "done": sum(1 for r in results if r["ok"]), "failed": sum(1 for r in results if not r["ok"])})
+
+
+@persona_required("reviewer", "admin")
+def reviewer_search(request):
+    """Suggestions for the bulk assignment's username box (htmx fills a datalist): at most 20 active reviewers."""
+    term = (request.GET.get("reviewer") or request.GET.get("q") or "").strip()[:150]
+    reviewers = selectors.reviewer_search(term=term) if term else []
+    return render(request, "filings/_reviewer_options.html", {"reviewers": reviewers})
 
 
 @persona_required("reviewer", "admin")
 def review_detail(request, pk: int):
+    from apps.filings.review_panels import panel_context
+    from apps.filings.risk import filing_risk_badges
+
     filing = _get(request, pk)
     decision_form = DecisionForm(request.POST or None)
+    if filing.kind == FilingKind.LICENCE_APPLICATION and request.user.kind != "admin":
+        # only an administrator grants a licence (the service refuses it too); reviewers return or reject
+        decision_form.fields["decision"].choices = [
+            choice for choice in decision_form.fields["decision"].choices if choice[0] != "approve"]
     if request.method == "POST" and decision_form.is_valid():
         data = decision_form.cleaned_data
         decide = {"approve": services.filing_approve, "reject": services.filing_reject,
@@ -201,8 +287,8 @@ def review_detail(request, pk: int):
             return redirect("filings:review_detail", pk=pk)
     in_review = filing.status == FilingStatus.IN_REVIEW
     return render(request, "filings/review_detail.html", {
-        "filing": filing,
-        "comparison": selectors.monthly_report_comparison(filing) if filing.kind == FilingKind.MONTHLY_REPORT else [],
+        "filing": filing, **panel_context(filing),
+        "risk_badges": filing_risk_badges(filing),
         "can_claim": filing.status in (FilingStatus.SUBMITTED, FilingStatus.RESUBMITTED),
         "assign_form": AssignForm(reviewers=selectors.reviewers_for(filing))
         if filing.status in rules.OPEN_STATUSES else None,

@@ -268,6 +268,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Every check for every enterprise, after the ledger verification (apps.reconciliation).
     "reconciliation-nightly": {"task": "apps.reconciliation.tasks.reconciliation_run_all",
                                "schedule": crontab(hour=3, minute=40)},
+    # The dashboards' aggregates (ADR 0012): hourly, besides the refresh queued after each full reconciliation run.
+    "dashboard-aggregates-hourly": {"task": "apps.reconciliation.tasks.dashboard_aggregates_refresh",
+                                    "schedule": crontab(minute=20)},
     # Monthly-report reminders (apps.deadlines): before the due date and on the day it becomes overdue.
     "deadline-reminders-daily": {"task": "apps.deadlines.tasks.deadline_reminders_send",
                                  "schedule": crontab(hour=8, minute=30)},
@@ -329,6 +332,15 @@ FILINGS_REPEAT_OFFENDER_THRESHOLD = int(env("FILINGS_REPEAT_OFFENDER_THRESHOLD",
 RECONCILIATION_HANDOVER_WORKING_DAYS = int(env("RECONCILIATION_HANDOVER_WORKING_DAYS", "5"))
 RECONCILIATION_GONE_DARK_DAYS = int(env("RECONCILIATION_GONE_DARK_DAYS", "90"))
 RECONCILIATION_CODES_CAP = int(env("RECONCILIATION_CODES_CAP", "100"))
+# Working days a refused battery may stay without the sender's next step, and a blocked scrapping intake (battery
+# missing) without an explanation filed, before reconciliation flags them.
+RECONCILIATION_REFUSAL_WORKING_DAYS = int(env("RECONCILIATION_REFUSAL_WORKING_DAYS", "5"))
+RECONCILIATION_BLOCKED_INTAKE_WORKING_DAYS = int(env("RECONCILIATION_BLOCKED_INTAKE_WORKING_DAYS", "10"))
+# The weight (kg) assumed for a battery registered without one, by product type (pack, module, cell), in the
+# capacity and mass-balance checks: a typical passenger-car pack, module and prismatic cell (ADR 0011).
+RECONCILIATION_DEFAULT_WEIGHT_KG = {"P": 400, "M": 30, "C": 3}
+# Enterprises per task when the nightly run is split across workers (apps.reconciliation.tasks).
+RECONCILIATION_BATCH_SIZE = int(env("RECONCILIATION_BATCH_SIZE", "200"))
 # ---  -----------------------------------------------------------------------------------------------
 # Personal data keyed hashes (owner IDs at scrapping) use their own key, never SECRET_KEY.
 PII_HASH_KEY = env("PII_HASH_KEY")

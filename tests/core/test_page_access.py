@@ -35,7 +35,17 @@ def world(alice_co, alice, alice_filer, bob, reviewer):
         "licence": licence.pk,
         "reviewer": reviewer.pk,
         **_filing_world(alice),
+        "discrepancy": _discrepancy_world(alice_co),
     }
+
+
+def _discrepancy_world(alice_co) -> int:
+    """Alice's enterprise (Fujian) has one open discrepancy."""
+    from apps.reconciliation.models import Discrepancy
+
+    now = timezone.now()
+    return Discrepancy.objects.create(enterprise=alice_co, kind="gone_dark", figure="no_event", expected=0, found=1,
+                                      severity="low", first_seen=now, last_seen=now).pk
 
 
 def _filing_world(alice) -> dict:
@@ -164,11 +174,34 @@ CASES = [
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "anon", LOGIN),
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "bob", 403),
     ("filings:assign", "post", "/review/filings/{filing}/assign/", "reviewer_gd", 404),
+    ("filings:bulk", "post", "/review/filings/bulk/", "anon", LOGIN),
+    ("filings:bulk", "post", "/review/filings/bulk/", "bob", 403),
+    ("filings:reviewer_search", "get", "/review/reviewers/search/?q=rita", "anon", LOGIN),
+    ("filings:reviewer_search", "get", "/review/reviewers/search/?q=rita", "bob", 403),
     # reconciliation: an enterprise's own discrepancies, the reviewers' list (scoping: tests/reconciliation/)
     ("reconciliation:list", "get", "/discrepancies/", "anon", LOGIN),
     ("reconciliation:list", "get", "/discrepancies/", "reviewer", 403),
     ("reconciliation:review_list", "get", "/review/discrepancies/", "anon", LOGIN),
     ("reconciliation:review_list", "get", "/review/discrepancies/", "bob", 403),
+    ("reconciliation:detail", "get", "/discrepancies/{discrepancy}/", "anon", LOGIN),
+    ("reconciliation:detail", "get", "/discrepancies/{discrepancy}/", "bob", 404),
+    ("reconciliation:detail", "get", "/discrepancies/{discrepancy}/", "reviewer", 403),
+    ("reconciliation:review_detail", "get", "/review/discrepancies/{discrepancy}/", "anon", LOGIN),
+    ("reconciliation:review_detail", "get", "/review/discrepancies/{discrepancy}/", "bob", 403),
+    ("reconciliation:review_detail", "get", "/review/discrepancies/{discrepancy}/", "reviewer_gd", 404),
+    # the oversight dashboards (scoping: tests/reconciliation/test_dashboard.py)
+    ("reconciliation:dashboard", "get", "/oversight/", "anon", LOGIN),
+    ("reconciliation:dashboard", "get", "/oversight/", "reviewer", 403),
+    ("reconciliation:dashboard_data", "get", "/oversight/data.json", "anon", LOGIN),
+    ("reconciliation:dashboard_data", "get", "/oversight/data.json", "reviewer", 403),
+    ("reconciliation:dashboard_csv", "get", "/oversight/flows.csv", "anon", LOGIN),
+    ("reconciliation:dashboard_csv", "get", "/oversight/flows.csv", "reviewer", 403),
+    ("reconciliation:review_dashboard", "get", "/review/oversight/", "anon", LOGIN),
+    ("reconciliation:review_dashboard", "get", "/review/oversight/", "bob", 403),
+    ("reconciliation:review_dashboard_data", "get", "/review/oversight/data.json", "anon", LOGIN),
+    ("reconciliation:review_dashboard_data", "get", "/review/oversight/data.json", "bob", 403),
+    ("reconciliation:review_dashboard_csv", "get", "/review/oversight/flows.csv", "anon", LOGIN),
+    ("reconciliation:review_dashboard_csv", "get", "/review/oversight/flows.csv", "bob", 403),
     # scrapping: the dismantler's bulk-file intake (bob's enterprise is no dismantler; regulators upload nothing;
     # another dismantler's file is a 404: tests/scrapping/test_intake_file.py)
     ("scrapping:intake_file", "get", "/scrapping/intakes/file/", "anon", LOGIN),

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.filings import services
+from apps.filings import rules, services
 from apps.filings.models import Filing, FilingTransition
 from tests.conftest import signed_in
 from tests.factories import EnterpriseFactory, MembershipFactory
@@ -76,7 +76,7 @@ def test_a_reviewer_claims_returns_and_the_enterprise_resubmits(alice, reviewer,
 
 def test_the_review_page_shows_the_ledger_beside_the_report(reviewer, in_review):
     response = signed_in(reviewer).get(f"/review/filings/{in_review.pk}/")
-    rows = {row["name"]: row for row in response.context["comparison"]}
+    rows = {row["name"]: row for row in response.context["panel"]["comparison"]}
     assert rows["produced"]["declared"] == 120 and rows["produced"]["ledger"] == 0 and rows["produced"]["differs"]
     assert rows["in_stock"]["ledger"] is None
 
@@ -184,7 +184,8 @@ def test_the_queue_sorts_overdue_first_and_filters(reviewer, alice):
     services.filing_submit(actor=alice, filing_id=old.pk)  # submitted long after its due date: overdue
     client = signed_in(reviewer)
     rows = list(client.get("/review/filings/").context["page"].object_list)
-    assert [f.pk for f in rows] == [old.pk, on_time.pk] and rows[0].overdue and not rows[1].overdue
+    assert [f.pk for f in rows] == [old.pk, on_time.pk]
+    assert "overdue" in rules.risk_reasons(rows[0].risk) and "overdue" not in rules.risk_reasons(rows[1].risk)
     filtered = client.get("/review/filings/?province=44").context["page"].object_list
     assert list(filtered) == []
 

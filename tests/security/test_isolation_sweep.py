@@ -29,7 +29,7 @@ from tests.web import LOGIN_URL
 
 pytestmark = pytest.mark.django_db
 
-OWN_APPS = {"accounts", "enterprises", "batteries", "filings", "deadlines", "scrapping", "core"}
+OWN_APPS = {"accounts", "enterprises", "batteries", "filings", "deadlines", "scrapping", "core", "enforcement"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
@@ -136,6 +136,8 @@ ROUTES: dict[str, Rule] = {
     "filings:review_detail": Rule(p(pk="filing")),
     "filings:claim": Rule(p(pk="filing")),
     "filings:assign": Rule(p(pk="filing")),
+    "filings:bulk": Rule(),
+    "filings:reviewer_search": Rule(),
     # scrapping
     "scrapping:intakes": Rule(),
     "scrapping:intake_new": Rule(),
@@ -206,6 +208,7 @@ ROUTES: dict[str, Rule] = {
     "api-deadlines-overdue": Rule(),
     "api-deadlines-overdue-events": Rule(),
     "api-filings-queue": Rule(),
+    "api-filings-queue-bulk": Rule(),
     "api-filing": Rule(p(pk="filing")),
     "api-filing-submit": Rule(p(pk="filing")),
     "api-filing-resubmit": Rule(p(pk="filing")),
@@ -236,9 +239,41 @@ ROUTES: dict[str, Rule] = {
     # reconciliation
     "reconciliation:list": Rule(),
     "reconciliation:review_list": Rule(),
+    "reconciliation:detail": Rule(p(pk="discrepancy")),
+    "reconciliation:review_detail": Rule(p(pk="discrepancy")),
+    "reconciliation:dashboard": Rule(),
+    "reconciliation:dashboard_data": Rule(),
+    "reconciliation:dashboard_csv": Rule(p(chart="=flows")),
+    "reconciliation:review_dashboard": Rule(),
+    "reconciliation:review_dashboard_data": Rule(),
+    "reconciliation:review_dashboard_csv": Rule(p(chart="=discrepancies_by_enterprise")),
     "api-discrepancies": Rule(),
     "api-discrepancy": Rule(p(pk="discrepancy")),
     "api-review-discrepancies": Rule(),
+    # enforcement actions ({enforcement_action}: a fine issued to Alice's enterprise and answered)
+    "enforcement:list": Rule(),
+    "enforcement:detail": Rule(p(pk="enforcement_action")),
+    "enforcement:answer_attachment": Rule(p(pk="enforcement_action")),
+    "enforcement:review_list": Rule(),
+    "enforcement:create": Rule(),
+    "enforcement:review_detail": Rule(p(pk="enforcement_action")),
+    "enforcement:edit": Rule(p(pk="enforcement_action")),
+    "enforcement:submit": Rule(p(pk="enforcement_action")),
+    "enforcement:approve": Rule(p(pk="enforcement_action")),
+    "enforcement:refuse": Rule(p(pk="enforcement_action")),
+    "enforcement:close": Rule(p(pk="enforcement_action")),
+    "enforcement:discrepancy_decide": Rule(p(pk="discrepancy")),
+    "api-enforcement": Rule(),
+    "api-enforcement-action": Rule(p(pk="enforcement_action")),
+    "api-enforcement-answer": Rule(p(pk="enforcement_action")),
+    "api-review-enforcement": Rule(),
+    "api-review-enforcement-action": Rule(p(pk="enforcement_action")),
+    "api-review-enforcement-submit": Rule(p(pk="enforcement_action")),
+    "api-review-enforcement-approve": Rule(p(pk="enforcement_action")),
+    "api-review-enforcement-refuse": Rule(p(pk="enforcement_action")),
+    "api-review-enforcement-close": Rule(p(pk="enforcement_action")),
+    "api-review-discrepancy-resolve": Rule(p(pk="discrepancy")),
+    "api-review-discrepancy-escalate": Rule(p(pk="discrepancy")),
 }
 
 # Where an outsider legitimately sees one of Alice's markers, and why. (route key, marker) pairs.
@@ -256,7 +291,8 @@ GHOST_IDS = {"alice_co": 999999, "licence": 999999, "battery_code": "0PAPE01ABCD
              "stock_code": "0PAPE01ABCDEFGT3F9999998", "vin": "LFV2A21K7G3999999", "vin2": "LFV2A21K7G3999999",
              "intake": 999999, "open_intake": 999999, "certificate": 999999, "certificate_token": "MQ:nothing",
              "bulk_import": 999999, "intake_file": 999999, "filing": 999999, "filing_comment": 999999,
-             "api_key": 999999, "filer_membership": 999999, "reviewer": 999999, "discrepancy": 999999}
+             "api_key": 999999, "filer_membership": 999999, "reviewer": 999999, "discrepancy": 999999,
+             "enforcement_action": 999999}
 
 PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>")
 
@@ -343,10 +379,14 @@ def alice_state(ids: dict) -> tuple:
     from apps.accounts.models import APIKey, User
     from apps.batteries.models import Battery
     from apps.enterprises.models import Enterprise, Membership, RecyclerLicence
+    from apps.enforcement.models import EnforcementAction
     from apps.filings.models import Filing
+    from apps.reconciliation.models import Discrepancy
     from apps.scrapping.models import ScrappingCertificate, ScrappingIntake
 
     return (
+        tuple(EnforcementAction.objects.order_by("pk").values_list("pk", "status", "updated_at")),
+        tuple(Discrepancy.objects.order_by("pk").values_list("pk", "status")),
         tuple(Filing.objects.order_by("pk").values_list("pk", "status", "assigned_to")),
         tuple(ScrappingIntake.objects.order_by("pk").values_list("pk", "status")),
         tuple(ScrappingCertificate.objects.order_by("pk").values_list("pk", "status")),

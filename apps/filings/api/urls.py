@@ -8,6 +8,7 @@ urlpatterns = [
     path("filings/monthly-reports/file/", report_file.MonthlyReportFileAPI.as_view(),
          name="api-filings-monthly-reports-file"),
     path("filings/queue/", views.FilingQueueAPI.as_view(), name="api-filings-queue"),
+    path("filings/queue/bulk/", views.FilingQueueBulkAPI.as_view(), name="api-filings-queue-bulk"),
     path("filings/<int:pk>/", views.FilingDetailAPI.as_view(), name="api-filing"),
     path("filings/<int:pk>/submit/", views.FilingSubmitAPI.as_view(), name="api-filing-submit"),
     path("filings/<int:pk>/resubmit/", views.FilingResubmitAPI.as_view(), name="api-filing-resubmit"),

@@ -5,6 +5,12 @@ as given so that the service names the rule a bad count breaks. A filing the cal
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
+import json
+
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -84,10 +90,56 @@ class CommentOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class LicenceApplicationOutput(serializers.Serializer):
+    number = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+    chemistries = serializers.ListField(child=serializers.CharField())
+    annual_capacity_tonnes = serializers.DecimalField(max_digits=12, decimal_places=3)
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField()
+    address = serializers.CharField()
+    document_name = serializers.CharField()
+    licence = serializers.IntegerField(source="licence_id", allow_null=True, help_text="The licence granted.")
+
+
+class RegistrationContentOutput(serializers.Serializer):
+    enterprise = serializers.IntegerField(source="enterprise_id")
+    uscc = serializers.CharField(source="enterprise.uscc")
+    enterprise_status = serializers.CharField(source="enterprise.status")
+
+
+class MismatchDecisionOutput(serializers.Serializer):
+    intake = serializers.IntegerField(source="intake_id")
+    vin = serializers.CharField(source="intake.vin")
+    intake_status = serializers.CharField(source="intake.status")
+    explanation = serializers.CharField(source="intake.explanation")
+
+
 class FilingDetailOutput(FilingListOutput):
     counts = serializers.SerializerMethodField()
+    licence_application = serializers.SerializerMethodField()
+    registration = serializers.SerializerMethodField()
+    mismatch_decision = serializers.SerializerMethodField()
     transitions = TransitionOutput(many=True)
     comments = CommentOutput(many=True)
+
+    @extend_schema_field(LicenceApplicationOutput(allow_null=True))
+    def get_licence_application(self, filing) -> dict | None:
+        if filing.kind != FilingKind.LICENCE_APPLICATION:
+            return None
+        return LicenceApplicationOutput(filing.licence_application).data
+
+    @extend_schema_field(RegistrationContentOutput(allow_null=True))
+    def get_registration(self, filing) -> dict | None:
+        if filing.kind != FilingKind.ENTERPRISE_REGISTRATION:
+            return None
+        return RegistrationContentOutput(filing.registration).data
+
+    @extend_schema_field(MismatchDecisionOutput(allow_null=True))
+    def get_mismatch_decision(self, filing) -> dict | None:
+        if filing.kind != FilingKind.MISMATCH_DECISION:
+            return None
+        return MismatchDecisionOutput(filing.mismatch_decision).data
 
     @extend_schema_field(MonthlyCountsOutput(allow_null=True))
     def get_counts(self, filing) -> dict | None:
@@ -222,19 +274,112 @@ class FilingCommentsAPI(IdempotentAPIView):
 # --- the reviewers' endpoints -------------------------------------------------------------------------------------
 
 
+class FilingQueueOutput(FilingListOutput):
+    flags = serializers.ListField(child=serializers.CharField(), help_text=(
+        "Why the portal flagged the filing (e.g. ledger_mismatch, below_threshold, impossible_yield)."))
+    risk = serializers.IntegerField(help_text="4 × overdue + 2 × flagged + 1 × repeat offender: the default order.")
+    risk_reasons = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=list(rules.RISK_WEIGHTS))))
+    def get_risk_reasons(self, filing) -> list[str]:
+        return rules.risk_reasons(filing.risk)
+
+
+class FilingQueuePage(serializers.Serializer):
+    next = serializers.CharField(allow_null=True, help_text="The URL of the next page, or null on the last.")
+    previous = serializers.CharField(allow_null=True, help_text="Always null: the queue is read forwards.")
+    results = FilingQueueOutput(many=True)
+
+
+class QueueSortInput(QueueFilterInput):
+    search = serializers.CharField(required=False, max_length=100,
+                                   help_text="Enterprise name (contains) or unified social credit code (starts with).")
+    sort = serializers.ChoiceField(choices=["risk", "oldest"], required=False, default="risk", help_text=(
+        "risk (default): overdue, then flagged, then repeat offender, then oldest; oldest: by submission time."))
+    cursor = serializers.CharField(required=False, max_length=200)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
+
+
+def _cursor_decode(cursor: str) -> tuple[int, dt.datetime, int]:
+    try:
+        risk, submitted_at, pk = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"=="))
+        return int(risk), dt.datetime.fromisoformat(submitted_at), int(pk)
+    except (ValueError, TypeError, UnicodeError, binascii.Error):
+        raise DomainError(code=ErrorCode.INVALID, field="cursor",
+                          message=_("This cursor is not one the queue gave out; start again without it."))
+
+
+def _cursor_encode(filing) -> str:
+    raw = json.dumps([filing.risk, filing.submitted_at.isoformat(), filing.pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _keyset_after(qs, cursor: str):
+    """Rows after the cursor in the order (-risk, submitted_at, id): a keyset, so every page costs the same."""
+    risk, submitted_at, pk = _cursor_decode(cursor)
+    return qs.filter(Q(risk__lt=risk) | Q(risk=risk, submitted_at__gt=submitted_at)
+                     | Q(risk=risk, submitted_at=submitted_at, pk__gt=pk))
+
+
 class FilingQueueAPI(IdempotentAPIView):
-    @extend_schema(parameters=[QueueFilterInput], responses={200: FilingListOutput(many=True), **ERRORS},
-                   summary="Open filings in your provinces, oldest first, each flagged when overdue")
+    @extend_schema(parameters=[QueueSortInput], responses={200: FilingQueuePage, **ERRORS},
+                   summary="Open filings of every kind in your provinces, riskiest first")
     def get(self, request):
         _require(request, rules.REVIEWER)
-        filters = _valid(QueueFilterInput, request.query_params)
-        qs = selectors.filing_queue(actor=request.user, **filters)
-        paginator = CursorPagination()
-        paginator.ordering = ("submitted_at", "id")
-        # A cursor needs a unique, stable order: oldest first here (each row says whether it is overdue); the
-        # page's risk order (overdue first) is the web queue's default.
-        page = paginator.paginate_queryset(qs.order_by("submitted_at", "id"), request, view=self)
-        return paginator.get_paginated_response(FilingListOutput(page, many=True).data)
+        data = _valid(QueueSortInput, request.query_params)
+        cursor, size, sort = data.pop("cursor", None), data.pop("page_size"), data.pop("sort")
+        qs = selectors.filing_queue(actor=request.user, **data, sort=sort)
+        if sort == "oldest":
+            paginator = CursorPagination()
+            paginator.ordering = ("submitted_at", "id")
+            paginator.page_size = size
+            page = paginator.paginate_queryset(qs, request, view=self)
+            return paginator.get_paginated_response(FilingQueueOutput(page, many=True).data)
+        if cursor:
+            qs = _keyset_after(qs, cursor)
+        rows = list(qs[:size + 1])
+        next_url = None
+        if len(rows) > size:
+            rows = rows[:size]
+            params = request.query_params.copy()
+            params["cursor"] = _cursor_encode(rows[-1])
+            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        return Response({"next": next_url, "previous": None, "results": FilingQueueOutput(rows, many=True).data})
+
+
+class FilingBulkInput(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(services.BULK_ACTIONS))
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
+                                max_length=services.BULK_MAX, help_text="The filings to act on.")
+    reviewer = serializers.CharField(required=False, allow_blank=True, default="", max_length=150,
+                                     help_text="assign: the username of the reviewer.")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000,
+                                    help_text="return: required, sent to each enterprise.")
+
+
+class FilingBulkResultOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    outcome = serializers.ChoiceField(choices=["done", "unchanged", "failed"], help_text=(
+        "unchanged: the filing was already where the action puts it (e.g. a retried request)."))
+    status = serializers.ChoiceField(choices=FilingStatus.choices, allow_null=True)
+    code = serializers.CharField(help_text="The error code when it failed, else empty.")
+    message = serializers.CharField()
+
+
+class FilingBulkOutput(serializers.Serializer):
+    results = FilingBulkResultOutput(many=True)
+
+
+class FilingQueueBulkAPI(IdempotentAPIView):
+    @extend_schema(request=FilingBulkInput, responses={200: FilingBulkOutput, **ERRORS},
+                   summary="Claim, assign or return several filings; each filing succeeds or fails on its own")
+    def post(self, request):
+        _require(request, rules.REVIEWER)
+        data = _valid(FilingBulkInput, request.data)
+        results = services.filings_bulk_act(actor=request.user, action=data["action"], filing_ids=data["ids"],
+                                            reviewer=data["reviewer"], comment=data["comment"])
+        return Response({"results": results})
 
 
 class FilingClaimAPI(IdempotentAPIView):

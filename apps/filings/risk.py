@@ -1,0 +1,118 @@
+"""The reviewer queue's risk order in SQL (the rule is `apps.filings.rules.risk_rank`), and the labels of the flags.
+
+Everything here is set-based: the queue annotates each open filing with one integer `risk` (4 × overdue +
+2 × flagged + 1 × repeat offender) and sorts on it. "Repeat offender" is an uncorrelated subquery per source of
+evidence (`enterprise_id IN (SELECT …)`), which PostgreSQL evaluates once per query as a hashed set, not once per
+row: the queue stays one statement whatever the number of filings.
+
+Another app adds its own evidence of a repeat offender (e.g. open enforcement actions) by appending a callable to
+`REPEAT_OFFENCE_SOURCES` in its AppConfig.ready(): `callable(since) -> QuerySet of enterprise ids` (a
+`values("enterprise_id")`-style queryset of one column).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.filings import rules
+
+# What each flag a service may set means, for the queue's badges (a flag missing here shows its name).
+FLAG_LABELS = {
+    rules.LEDGER_MISMATCH: _("Counts differ from the ledger"),
+    "below_threshold": _("Recovery rate below threshold"),
+    "impossible_yield": _("Physically impossible yield"),
+}
+
+RISK_LABELS = {
+    rules.RISK_OVERDUE: _("Overdue"),
+    rules.RISK_FLAGGED: _("Flagged"),
+    rules.RISK_REPEAT_OFFENDER: _("Repeat offender"),
+}
+
+
+def flag_label(flag: str) -> str:
+    return str(FLAG_LABELS.get(flag, flag))
+
+
+def _returned_or_rejected(since: dt.datetime) -> QuerySet:
+    """Enterprises with at least FILINGS_REPEAT_OFFENDER_THRESHOLD filings returned or rejected since `since`."""
+    from apps.filings.models import FilingTransition
+
+    return (FilingTransition.objects.filter(action__in=("return", "reject"), created_at__gte=since)
+            .values("filing__enterprise_id")
+            .annotate(n=Count("filing_id", distinct=True))
+            .filter(n__gte=settings.FILINGS_REPEAT_OFFENDER_THRESHOLD)
+            .values("filing__enterprise_id"))
+
+
+def _open_discrepancies(since: dt.datetime) -> QuerySet:
+    """Enterprises with an open (or escalated) reconciliation discrepancy seen in the period."""
+    from apps.reconciliation.models import Discrepancy, DiscrepancyStatus
+
+    return (Discrepancy.objects.filter(status__in=(DiscrepancyStatus.OPEN, DiscrepancyStatus.ESCALATED),
+                                       last_seen__gte=since)
+            .values("enterprise_id"))
+
+
+REPEAT_OFFENCE_SOURCES: list[Callable[[dt.datetime], QuerySet]] = [_returned_or_rejected, _open_discrepancies]
+
+
+def repeat_offender_condition(*, now: dt.datetime | None = None) -> Q:
+    """Filings of an enterprise that is a repeat offender over the last 12 months (rules.is_repeat_offender)."""
+    since = (now or timezone.now()) - dt.timedelta(days=365)
+    condition = Q(pk__in=[])
+    for source in REPEAT_OFFENCE_SOURCES:
+        condition |= Q(enterprise_id__in=source(since))
+    return condition
+
+
+def overdue_condition(*, today: dt.date | None = None) -> Q:
+    """rules.is_overdue in SQL: first submitted after the due date, or not submitted and the due date passed."""
+    today = today or timezone.localdate()
+    return (Q(due_date__isnull=False, first_submitted_at__isnull=False, first_submitted_at__date__gt=F("due_date"))
+            | Q(due_date__lt=today, first_submitted_at__isnull=True))
+
+
+def flagged_condition() -> Q:
+    return ~Q(flags=[])
+
+
+def _weight(condition: Q, reason: str) -> Case:
+    return Case(When(condition, then=Value(rules.RISK_WEIGHTS[reason])), default=Value(0), output_field=IntegerField())
+
+
+def with_risk(queryset: QuerySet) -> QuerySet:
+    """Annotate `risk` = rules.risk_rank(overdue, flagged, repeat offender), computed in the same statement; the
+    reasons are read back from it with rules.risk_reasons (each condition is evaluated once per row)."""
+    return queryset.annotate(risk=ExpressionWrapper(
+        _weight(overdue_condition(), rules.RISK_OVERDUE)
+        + _weight(flagged_condition(), rules.RISK_FLAGGED)
+        + _weight(repeat_offender_condition(), rules.RISK_REPEAT_OFFENDER),
+        output_field=IntegerField()))
+
+
+def risk_badges(filing) -> list[tuple[str, str]]:
+    """(css class, label) of each reason a queue row is risky, in sort order; each flag named."""
+    reasons = rules.risk_reasons(getattr(filing, "risk", 0) or 0)
+    badges = []
+    if rules.RISK_OVERDUE in reasons:
+        badges.append(("filing-overdue", str(RISK_LABELS[rules.RISK_OVERDUE])))
+    for flag in filing.flags or ():
+        badges.append(("filing-flagged", flag_label(flag)))
+    if rules.RISK_REPEAT_OFFENDER in reasons:
+        badges.append(("filing-repeat", str(RISK_LABELS[rules.RISK_REPEAT_OFFENDER])))
+    return badges
+
+
+def filing_risk_badges(filing) -> list[tuple[str, str]]:
+    """The badges of one filing outside the queue (the review page): its rank in one small query."""
+    from apps.filings.models import Filing
+
+    if not hasattr(filing, "risk"):
+        filing.risk = with_risk(Filing.objects.filter(pk=filing.pk)).values_list("risk", flat=True).first() or 0
+    return risk_badges(filing)
