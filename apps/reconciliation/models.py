@@ -126,3 +126,7 @@ class ReconciliationRun(models.Model):
     @property
     def duration(self):
         return self.finished_at - self.started_at if self.finished_at else None
+
+
+# The dashboards' pre-aggregated figures (read-only models over materialized views, ADR 0013).
+from apps.reconciliation.stats import AggregateRefresh, FlowMonth, ReceivedWeightMonth, StatusCount  # noqa: E402,F401

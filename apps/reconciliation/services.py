@@ -47,7 +47,7 @@ EXPLANATION_ACCEPTED = (
 CLOSE = """
 UPDATE reconciliation_discrepancy SET status = 'resolved', closed_at = %(now)s
 WHERE status = ANY(%(closable)s) AND last_seen < %(now)s AND kind = ANY(%(kinds)s)
-  AND (%(enterprise)s::bigint IS NULL OR enterprise_id = %(enterprise)s)
+  AND (%(enterprises)s::bigint[] IS NULL OR enterprise_id = ANY(%(enterprises)s::bigint[]))
 """
 
 
@@ -62,35 +62,49 @@ class RunResult:
         return self.run.status == ReconciliationRun.Status.SKIPPED
 
 
-def _try_lock(cursor, enterprise_id: int | None) -> bool:
-    """Transaction-level advisory locks: released at commit or rollback, never left behind by a dead worker."""
-    if enterprise_id is None:
+def _try_lock(cursor, enterprise_ids: list[int] | None) -> bool:
+    """Transaction-level advisory locks: released at commit or rollback, never left behind by a dead worker. A run
+    for some enterprises (one, or a batch of a split run) holds (NAMESPACE, 0) shared and each of theirs
+    exclusively; try-locks never wait, so two batches can never deadlock."""
+    if enterprise_ids is None:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, 0)", [LOCK_NAMESPACE])
         return cursor.fetchone()[0]
-    cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s, 0) AND pg_try_advisory_xact_lock(%s, %s)",
-                   [LOCK_NAMESPACE, LOCK_NAMESPACE, enterprise_id])
+    cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s, 0)", [LOCK_NAMESPACE])
+    if not cursor.fetchone()[0]:
+        return False
+    cursor.execute("SELECT coalesce(bool_and(pg_try_advisory_xact_lock(%s, id::int)), true)"
+                   " FROM (SELECT unnest(%s::bigint[]) AS id ORDER BY 1) AS batch", [LOCK_NAMESPACE, enterprise_ids])
     return cursor.fetchone()[0]
 
 
 @service
-def reconciliation_run(*, actor=None, enterprise=None, dry_run: bool = False) -> RunResult:
-    """Run every check for all enterprises (or one), in one transaction.
+def reconciliation_run(*, actor=None, enterprise=None, enterprises=None, dry_run: bool = False,
+                       parent: int | None = None) -> RunResult:
+    """Run every check for all enterprises, one (`enterprise`) or a batch (`enterprises`: ids), in one transaction.
 
     A real run upserts each discrepancy on its key (a re-run updates found/expected/last seen, never duplicates)
     and resolves the open or explained discrepancies of its scope that no longer hold. A dry run computes and
     counts, and writes no discrepancy. Either way the run is recorded. When another run holds the lock for the same
-    scope, this one returns at once, recorded as skipped.
+    scope, this one returns at once, recorded as skipped. A batch of a split run names its `parent` run, which the
+    last batch to finish completes (reconciliation_run_split).
     """
     enterprise_id = getattr(enterprise, "pk", enterprise)
+    if enterprise_id is not None:
+        enterprise_ids = [enterprise_id]
+    else:
+        enterprise_ids = sorted({int(pk) for pk in enterprises}) if enterprises is not None else None
     now = timezone.now()
-    run = ReconciliationRun(started_at=now, dry_run=dry_run, enterprise_id=enterprise_id)
+    run = ReconciliationRun(started_at=now, dry_run=dry_run, enterprise_id=enterprise_id, parent_id=parent,
+                            batch=enterprise_ids if enterprises is not None else [])
     with connection.cursor() as cursor:
-        if not _try_lock(cursor, enterprise_id):
+        if not _try_lock(cursor, enterprise_ids):
             run.status, run.finished_at = ReconciliationRun.Status.SKIPPED, timezone.now()
             run.save()
-            logger.info("reconciliation run skipped: another run holds the lock (enterprise %s)", enterprise_id)
+            logger.info("reconciliation run skipped: another run holds the lock (enterprises %s)", enterprise_ids)
+            if parent is not None:
+                _batch_finished(parent)
             return RunResult(run)
-        params = {**check_parameters(enterprise_id=enterprise_id, now=now), "now": now}
+        params = {**check_parameters(enterprise_ids=enterprise_ids, now=now), "now": now}
         counts: dict[str, int] = {}
         for check in CHECKS:
             if dry_run:
@@ -102,14 +116,107 @@ def reconciliation_run(*, actor=None, enterprise=None, dry_run: bool = False) ->
                 counts[str(check.kind)] = cursor.rowcount
         closed = 0
         if not dry_run:
-            cursor.execute(CLOSE, {"now": now, "enterprise": enterprise_id,
+            cursor.execute(CLOSE, {"now": now, "enterprises": enterprise_ids,
                                    "closable": [str(s) for s in CLOSABLE_STATUSES],
                                    "kinds": [str(c.kind) for c in CHECKS]})
             closed = cursor.rowcount
     run.counts, run.closed = counts, closed
     run.status, run.finished_at = ReconciliationRun.Status.SUCCEEDED, timezone.now()
     run.save()
+    if parent is not None:
+        _batch_finished(parent)
     return RunResult(run, counts, closed)
+
+
+# --- the split run: one parent, one child per batch of enterprises, on as many workers as there are -------------
+
+
+def _batch_finished(parent_id: int) -> ReconciliationRun:
+    """In the batch's transaction: lock the parent, add up its finished batches; the last one finishes it
+    (succeeded, or partial when a batch was skipped). Batches finishing together queue on the parent's row lock,
+    and each sees the others' committed rows (READ COMMITTED), so exactly one of them finishes the parent."""
+    parent = ReconciliationRun.objects.select_for_update().get(pk=parent_id)
+    children = list(ReconciliationRun.objects.filter(parent_id=parent_id).values("status", "counts", "closed"))
+    totals: dict[str, int] = {}
+    for child in children:
+        for kind, n in child["counts"].items():
+            totals[kind] = totals.get(kind, 0) + n
+    parent.counts, parent.closed = totals, sum(c["closed"] for c in children)
+    if len(children) >= parent.children_total and parent.finished_at is None:
+        skipped = any(c["status"] == ReconciliationRun.Status.SKIPPED for c in children)
+        parent.status = ReconciliationRun.Status.PARTIAL if skipped else ReconciliationRun.Status.SUCCEEDED
+        parent.finished_at = timezone.now()
+    parent.save(update_fields=["counts", "closed", "status", "finished_at"])
+    return parent
+
+
+def enterprise_batches(batch_size: int) -> list[list[int]]:
+    """Every enterprise's id, in batches of `batch_size` (consecutive ids: a batch's checks then read neighbouring
+    rows of the per-enterprise indexes)."""
+    from apps.enterprises.models import Enterprise
+
+    ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
+    return [ids[i:i + batch_size] for i in range(0, len(ids), batch_size)]
+
+
+@service
+def reconciliation_run_split(*, actor=None, dry_run: bool = False, batch_size: int | None = None) -> ReconciliationRun:
+    """The nightly run, split across workers: records a parent run and, once committed, queues one task per batch
+    of enterprises (reconciliation_run with `enterprises` and `parent`), each under its own advisory locks. The
+    discrepancies are the same as one full run's (each check scopes by the discrepancy's enterprise). While a full
+    run holds the lock, the parent is recorded as skipped and nothing is queued."""
+    from django.conf import settings
+    from django.db import transaction
+
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s, 0)", [LOCK_NAMESPACE])
+        free = cursor.fetchone()[0]
+    if not free:
+        return ReconciliationRun.objects.create(started_at=now, finished_at=timezone.now(), dry_run=dry_run,
+                                                status=ReconciliationRun.Status.SKIPPED)
+    batches = enterprise_batches(batch_size or settings.RECONCILIATION_BATCH_SIZE)
+    parent = ReconciliationRun.objects.create(started_at=now, dry_run=dry_run, children_total=len(batches))
+    if not batches:
+        parent.status, parent.finished_at = ReconciliationRun.Status.SUCCEEDED, timezone.now()
+        parent.save(update_fields=["status", "finished_at"])
+        return parent
+
+    def queue():
+        from celery import group
+
+        from apps.reconciliation.tasks import reconciliation_run_batch
+
+        group(reconciliation_run_batch.s(parent.pk, batch, dry_run) for batch in batches).apply_async()
+
+    transaction.on_commit(queue)
+    return parent
+
+
+
+# --- the dashboards' aggregates (ADR 0013) ---------------------------------------------------------------------
+
+AGGREGATE_VIEWS = ("reconciliation_flow_month", "reconciliation_received_weight_month", "reconciliation_status_count")
+AGGREGATES_LOCK = (LOCK_NAMESPACE, -1)  # one refresh at a time; never a scope a reconciliation run uses
+
+
+@service
+def dashboard_aggregates_refresh(*, actor=None, concurrently: bool = True):
+    """Recompute the dashboards' materialized views, set-based. CONCURRENTLY keeps them readable meanwhile (the
+    dashboards never wait); a refresh already in progress makes this one a no-op (returns None)."""
+    from apps.reconciliation.stats import AggregateRefresh
+
+    started = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", AGGREGATES_LOCK)
+        if not cursor.fetchone()[0]:
+            logger.info("dashboard aggregates: a refresh is already running; skipped")
+            return None
+        for view in AGGREGATE_VIEWS:
+            cursor.execute(f"REFRESH MATERIALIZED VIEW {'CONCURRENTLY ' if concurrently else ''}{view}")
+    refresh = AggregateRefresh.objects.create(started_at=started, finished_at=timezone.now())
+    AggregateRefresh.objects.filter(finished_at__lt=refresh.finished_at - timezone.timedelta(days=30)).delete()
+    return refresh
 
 
 # --- the discrepancy workflow: open → explained (an explanation filed) → resolved, or back to open --------------
@@ -194,7 +301,7 @@ def _discrepancy_decide(*, actor, discrepancy_id, decision: str, comment: str):
 @service
 def discrepancy_review_resolve(*, actor, discrepancy_id, comment: str):
     """A reviewer closes an open or explained discrepancy as resolved, saying why (the comment is required).
-    (discrepancy_resolve is the explanation workflow's: approving an explanation resolves.)"""
+    (discrepancy_resolve above is the explanation workflow's: approving an explanation resolves.)"""
     from django.utils.translation import gettext_lazy as _
 
     from apps.core.errors import DomainError, ErrorCode

@@ -3,15 +3,20 @@ not be flagged)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from apps.batteries import services as battery_services
+from apps.batteries.ledger import ledger_append
+from apps.batteries.models import Battery
 from apps.enterprises import services as enterprise_services
 from apps.enterprises.models import LicenceChange
 from apps.filings import selectors as filing_selectors
 from apps.filings import services as filing_services
+from apps.reconciliation import rules
+from apps.reconciliation.models import Discrepancy
 from apps.reconciliation.rules import count_severity
 from apps.scrapping import services as scrapping_services
 from apps.scrapping.models import ScrappingCertificate
@@ -34,7 +39,7 @@ def in_last_month(day: int) -> dt.datetime:
 def test_reported_vs_ledger_flags_the_count_that_differs_from_the_ledger(run, maker, carmaker, reviewer):
     for day in (3, 4, 5):
         registered(maker, make_code(day=last_month()), occurred_at=in_last_month(day))
-    report = filing_services.monthly_report_create(actor=maker, month=last_month(), counts={"produced": 5})
+    report = filing_services.monthly_report_create(actor=maker, month=last_month(), counts={"produced": 5, "in_stock": 5})
     filing_services.filing_submit(actor=maker, filing_id=report.pk)
     # a draft is not filed yet: its wrong counts are nobody's business
     filing_services.monthly_report_create(actor=carmaker, month=last_month(), counts={"installed": 9})
@@ -51,7 +56,7 @@ def test_reported_vs_ledger_flags_nothing_when_the_report_matches(run, maker):
     for day in (3, 4):
         registered(maker, make_code(day=last_month()), occurred_at=in_last_month(day))
     report = filing_services.monthly_report_create(actor=maker, month=last_month(),
-                                                   counts={"produced": 2, "in_stock": 7})
+                                                   counts={"produced": 2, "in_stock": 2})
     filing_services.filing_submit(actor=maker, filing_id=report.pk)
     assert run() == []
 
@@ -59,7 +64,8 @@ def test_reported_vs_ledger_flags_nothing_when_the_report_matches(run, maker):
 def test_severity_in_sql_matches_the_rule(run, maker):
     registered(maker, make_code(day=last_month()), occurred_at=in_last_month(3))
     report = filing_services.monthly_report_create(actor=maker, month=last_month(), counts={"produced": 1,
-                                                                                            "received": 30})
+                                                                                            "received": 30,
+                                                                                            "in_stock": 31})
     filing_services.filing_submit(actor=maker, filing_id=report.pk)
     run()
     from apps.reconciliation.models import Discrepancy
@@ -140,3 +146,149 @@ def test_gone_dark_waste_battery(run, maker):
     registered(maker, occurred_at=days_ago(200))  # not waste: quiet in stock is no discrepancy
 
     assert run() == [("gone_dark", maker.enterprise.pk, None, "no_event", 0, 1, (dark,))]
+
+
+# --- stock balance ----------------------------------------------------------------------------------------------
+
+
+def month_before_last() -> dt.date:
+    return (last_month() - dt.timedelta(days=1)).replace(day=1)
+
+
+def _filed_report(user, month: dt.date, counts: dict):
+    report = filing_services.monthly_report_create(actor=user, month=month, counts=counts)
+    filing_services.filing_submit(actor=user, filing_id=report.pk)
+    return report
+
+
+def _produced(maker, month: dt.date, n: int) -> list[str]:
+    at = timezone.make_aware(dt.datetime.combine(month.replace(day=2), dt.time(10)))
+    return [registered(maker, make_code(day=month), occurred_at=at) for _ in range(n)]
+
+
+def test_stock_balance_flags_a_closing_stock_that_does_not_follow_from_the_month_before(run, maker):
+    _produced(maker, month_before_last(), 4)
+    _filed_report(maker, month_before_last(), {"produced": 4, "in_stock": 4})
+    _produced(maker, last_month(), 3)
+    # opening 4 (last month's declared closing) + produced 3 = 7, but 9 declared
+    _filed_report(maker, last_month(), {"produced": 3, "in_stock": 9})
+
+    assert run() == [("stock_balance", maker.enterprise.pk, last_month(), "closing_stock", 7, 9, ())]
+
+
+def test_stock_balance_takes_the_ledger_opening_and_counts_refused_batteries_back(run, maker, carmaker):
+    _produced(maker, month_before_last(), 4)  # no report for that month: the opening comes from the ledger
+    codes = _produced(maker, last_month(), 3)
+    battery_services.battery_hand_over(actor=maker, code=codes[0], recipient=carmaker.enterprise,
+                                       occurred_at=in_last_month(5))
+    battery_services.battery_refuse(actor=carmaker, code=codes[0], reason="型号不符", occurred_at=in_last_month(6))
+    battery_services.battery_hand_over(actor=maker, code=codes[1], recipient=carmaker.enterprise,
+                                       occurred_at=in_last_month(7))
+    battery_services.battery_receive(actor=carmaker, code=codes[1], occurred_at=in_last_month(8))
+    # 4 + produced 3 − handed over 2 + 1 refused and back = 6
+    _filed_report(maker, last_month(), {"produced": 3, "handed_over": 2, "in_stock": 6})
+
+    # (the refused battery the maker has not moved since is refused_not_taken_back's business)
+    assert [d[0] for d in run()] == ["refused_not_taken_back"]
+    assert rules.expected_closing_stock(opening=4, declared={"produced": 3, "handed_over": 2, "replaced": 5},
+                                        undeclared_in=1) == 6
+
+
+# --- received by another enterprise than the named recipient -------------------------------------------------------
+
+
+def _append(code: str, kind: str, actor, *, counterparty=None, occurred_at=None, **state) -> None:
+    """An event written straight into the ledger, as data loaded from elsewhere could be (the services refuse it)."""
+    battery = Battery.objects.select_for_update().get(code=code)
+    ledger_append(battery=battery, kind=kind, actor_id=actor.pk, counterparty_id=getattr(counterparty, "pk", None),
+                  occurred_at=occurred_at or timezone.now())
+    for name, value in state.items():
+        setattr(battery, name, value)
+    battery.save()
+
+
+def test_received_by_another_enterprise_than_the_named_recipient(run, maker, carmaker, collector):
+    taken = registered(maker, occurred_at=days_ago(30))
+    battery_services.battery_hand_over(actor=maker, code=taken, recipient=carmaker.enterprise,
+                                       occurred_at=days_ago(3))
+    _append(taken, "received", collector.enterprise, counterparty=maker.enterprise, status="in_stock",
+            transit_to=None, holder=collector.enterprise)
+    proper = registered(maker, occurred_at=days_ago(30))  # received by the one it was handed to: fine
+    battery_services.battery_hand_over(actor=maker, code=proper, recipient=collector.enterprise,
+                                       occurred_at=days_ago(3))
+    battery_services.battery_receive(actor=collector, code=proper)
+
+    month = timezone.localdate().replace(day=1)
+    assert run() == [("received_by_other", collector.enterprise.pk, month, "not_addressed", 0, 1, (taken,))]
+
+
+# --- refused and not taken back ----------------------------------------------------------------------------------
+
+
+def test_refused_and_not_taken_back_within_the_working_days(run, maker, carmaker, collector):
+    def refused(refused_days_ago: float) -> str:
+        code = registered(maker, occurred_at=days_ago(40))
+        battery_services.battery_hand_over(actor=maker, code=code, recipient=carmaker.enterprise,
+                                           occurred_at=days_ago(refused_days_ago + 1))
+        battery_services.battery_refuse(actor=carmaker, code=code, reason="外观破损",
+                                        occurred_at=days_ago(refused_days_ago))
+        return code
+
+    left = refused(20)
+    refused(1)  # refused yesterday: the sender still has time
+    moved_on = refused(20)  # the sender's next step shows it has the battery back
+    battery_services.battery_hand_over(actor=maker, code=moved_on, recipient=collector.enterprise,
+                                       occurred_at=days_ago(1))
+
+    assert run() == [("refused_not_taken_back", maker.enterprise.pk, None, "not_taken_back", 0, 1, (left,))]
+    assert Discrepancy.objects.get().severity == "medium"  # not waste
+
+
+# --- licensed annual capacity --------------------------------------------------------------------------------------
+
+
+def _waste_received(maker, recycler, weight_kg=None) -> str:
+    code = registered(maker, weight_kg=weight_kg, occurred_at=days_ago(3))
+    battery_services.battery_declare_waste(actor=maker, code=code, occurred_at=days_ago(2))
+    battery_services.battery_hand_over(actor=maker, code=code, recipient=recycler.enterprise,
+                                       occurred_at=days_ago(1))
+    battery_services.battery_receive(actor=recycler, code=code)
+    return code
+
+
+@pytest.fixture
+def small_licence(recycler):
+    """Half a tonne a year, valid over the whole of this year."""
+    today = timezone.localdate()
+    recycler.enterprise.licences.update(annual_capacity_tonnes=Decimal("0.5"), valid_from=today.replace(month=1, day=1),
+                                        valid_to=today.replace(month=12, day=31))
+    return recycler
+
+
+def test_licence_capacity_exceeded_by_weight(run, maker, small_licence):
+    _waste_received(maker, small_licence, weight_kg=300)
+    second = _waste_received(maker, small_licence, weight_kg=300)
+
+    year = timezone.localdate().replace(month=1, day=1)
+    assert run() == [("licence_capacity_exceeded", small_licence.enterprise.pk, year, "received_kg", 500, 600,
+                      (second,))]
+    assert Discrepancy.objects.get().severity == "high"
+    today = timezone.localdate()
+    assert rules.prorated_capacity_kg(annual_tonnes=Decimal("0.5"), valid_from=today.replace(month=1, day=1),
+                                      valid_to=today.replace(month=12, day=31), year=today.year) == 500
+
+
+def test_licence_capacity_within_the_limit_is_not_flagged(run, maker, small_licence):
+    _waste_received(maker, small_licence, weight_kg=300)
+    _waste_received(maker, small_licence, weight_kg=199)
+    assert run() == []
+
+
+def test_licence_capacity_exceeded_only_by_assumed_weights_is_medium(run, maker, small_licence, settings):
+    settings.RECONCILIATION_DEFAULT_WEIGHT_KG = {"P": 400, "M": 30, "C": 3}
+    _waste_received(maker, small_licence, weight_kg=300)
+    unweighed = _waste_received(maker, small_licence)
+
+    (d,) = run()
+    assert d[3:] == ("received_kg", 500, 700, (unweighed,))
+    assert Discrepancy.objects.get().severity == "medium"

@@ -124,11 +124,20 @@ def test_the_command_prints_counts_per_check(stuck, carmaker):
         call_command("reconcile", "--enterprise", "91350200776049653A", stdout=io.StringIO())
 
 
-def test_the_task_runs_everything(stuck):
+def test_the_nightly_task_splits_the_run_into_batches(stuck, maker, carmaker, settings,
+                                                      django_capture_on_commit_callbacks):
     from apps.reconciliation.tasks import reconciliation_run_all
 
-    outcome = reconciliation_run_all.delay().get()
-    assert outcome["counts"]["handover_not_received"] == 1 and not outcome["skipped"]
+    settings.RECONCILIATION_BATCH_SIZE = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = reconciliation_run_all.delay().get()
+    parent = ReconciliationRun.objects.get(pk=outcome["run"])
+    children = list(parent.children.all())
+    assert outcome["batches"] == parent.children_total == len(children) >= 2 and not outcome["skipped"]
+    assert all(len(c.batch) == 1 and c.status == "succeeded" for c in children)
+    assert parent.status == "succeeded" and parent.finished_at is not None
+    assert parent.counts["handover_not_received"] == 1
+    assert Discrepancy.objects.get().enterprise_id == carmaker.enterprise.pk
 
 
 def test_submitting_a_report_queues_a_run_for_the_enterprise(maker, django_capture_on_commit_callbacks):
@@ -139,7 +148,8 @@ def test_submitting_a_report_queues_a_run_for_the_enterprise(maker, django_captu
     from apps.filings import services as filing_services
 
     month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    report = filing_services.monthly_report_create(actor=maker, month=month, counts={"produced": 4})
+    report = filing_services.monthly_report_create(actor=maker, month=month, counts={"produced": 4,
+                                                                                       "in_stock": 4})
     with django_capture_on_commit_callbacks(execute=True):
         filing_services.filing_submit(actor=maker, filing_id=report.pk)
     run = ReconciliationRun.objects.get()

@@ -1,0 +1,80 @@
+"""Licence and capacity: waste batteries received without a licence in force that day, or beyond the recycler's
+licensed annual capacity (by weight). A waste receipt is a `received` event whose handover (the event before it in
+the battery's chain) carried `waste: true`."""
+from __future__ import annotations
+
+from apps.reconciliation.checks.common import CODES, default_weight_kg, in_scope, month_of
+
+_WASTE_RECEIPT = """batteries_batteryevent e
+JOIN batteries_batteryevent h ON h.battery_id = e.battery_id AND h.seq = e.seq - 1 AND h.kind = 'handed_over'
+JOIN batteries_battery b ON b.id = e.battery_id"""
+
+# A licence's status at an instant: its last change (grant, suspension, reinstatement, revocation) up to then; a
+# licence with no change recorded at all (entered before the change log existed) has its current status.
+_LICENCE_ACTIVE_AT = """coalesce(
+    (SELECT CASE WHEN c.action IN ('granted', 'reinstated') THEN 'active' ELSE c.action END
+       FROM enterprises_licencechange c WHERE c.licence_id = l.id AND c.created_at <= e.occurred_at
+      ORDER BY c.created_at DESC, c.id DESC LIMIT 1),
+    CASE WHEN EXISTS (SELECT 1 FROM enterprises_licencechange c2 WHERE c2.licence_id = l.id)
+         THEN 'active' ELSE l.status END) = 'active'"""
+
+LICENCE_NOT_ACTIVE = f"""
+SELECT e.actor_id AS enterprise_id, {month_of("e.occurred_at")} AS period,
+       'received_waste' AS figure, '' AS subject, 0::bigint AS expected, count(*)::bigint AS found,
+       'high' AS severity, {CODES} AS codes, count(*) AS code_count
+FROM {_WASTE_RECEIPT}
+JOIN enterprises_enterprise r ON r.id = e.actor_id
+WHERE e.kind = 'received' AND (h.details ->> 'waste')::boolean
+  AND NOT (r.roles && %(licence_exempt_roles)s::varchar[])
+  AND {in_scope("e.actor_id")}
+  AND NOT EXISTS (
+      SELECT 1 FROM enterprises_recyclerlicence l
+      WHERE l.enterprise_id = e.actor_id
+        AND (e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN l.valid_from AND l.valid_to
+        AND b.chemistry = ANY (l.chemistries) AND %(licence_scope)s = ANY (l.scopes)
+        AND {_LICENCE_ACTIVE_AT})
+GROUP BY 1, 2
+"""
+
+# Licensed capacity exceeded, per recycler and calendar year (Asia/Shanghai; period = 1 January).
+#   expected = the licensed capacity of the year in kg: each licence's annual_capacity_tonnes × the share of the year
+#              it is valid (rules.prorated_capacity_kg), summed over the recycler's licences whatever their status
+#              (receiving while suspended is licence_not_active's business);
+#   found    = kg of waste batteries received in the year: Battery.weight_kg, or for a battery without a weight the
+#              default of its product type (settings.RECONCILIATION_DEFAULT_WEIGHT_KG).
+# Severity high when the weighed batteries alone exceed the capacity, medium when only the assumed weights push the
+# total over it. The codes are the batteries received after the running total passed the capacity.
+# Only enterprises that hold a licence are checked (one without any is licence_not_active's business).
+LICENCE_CAPACITY_EXCEEDED = f"""
+WITH capacity AS (
+    SELECT l.enterprise_id, y.year,
+           sum(l.annual_capacity_tonnes * 1000
+               * ((least(l.valid_to, make_date(y.year, 12, 31))
+                   - greatest(l.valid_from, make_date(y.year, 1, 1)) + 1)::numeric
+                  / (make_date(y.year + 1, 1, 1) - make_date(y.year, 1, 1)))) AS kg
+    FROM enterprises_recyclerlicence l
+    CROSS JOIN LATERAL generate_series(extract(year FROM l.valid_from)::int,
+                                       extract(year FROM l.valid_to)::int) AS y(year)
+    WHERE {in_scope("l.enterprise_id")}
+    GROUP BY 1, 2
+), received AS (
+    SELECT e.actor_id AS enterprise_id,
+           extract(year FROM e.occurred_at AT TIME ZONE 'Asia/Shanghai')::int AS year,
+           e.occurred_at, e.id, b.code, b.weight_kg, {default_weight_kg()} AS kg
+    FROM {_WASTE_RECEIPT}
+    WHERE e.kind = 'received' AND (h.details ->> 'waste')::boolean AND {in_scope("e.actor_id")}
+      AND e.actor_id IN (SELECT enterprise_id FROM capacity)
+), running AS (
+    SELECT r.*, c.kg AS capacity_kg,
+           sum(r.kg) OVER (PARTITION BY r.enterprise_id, r.year ORDER BY r.occurred_at, r.id) AS cumulative
+    FROM received r JOIN capacity c ON c.enterprise_id = r.enterprise_id AND c.year = r.year
+)
+SELECT enterprise_id, make_date(year, 1, 1) AS period, 'received_kg' AS figure, '' AS subject,
+       round(capacity_kg)::bigint AS expected, ceil(sum(kg))::bigint AS found,
+       CASE WHEN coalesce(sum(weight_kg), 0) > capacity_kg THEN 'high' ELSE 'medium' END AS severity,
+       (array_agg(code ORDER BY code) FILTER (WHERE cumulative > capacity_kg))[1:%(cap)s] AS codes,
+       count(*) FILTER (WHERE cumulative > capacity_kg) AS code_count
+FROM running
+GROUP BY enterprise_id, year, capacity_kg
+HAVING sum(kg) > capacity_kg
+"""

@@ -1,0 +1,95 @@
+"""Checks of what an enterprise declares on its monthly pack-count report: each figure against the ledger
+(reported_vs_ledger) and the report against itself and the month before (stock_balance)."""
+from __future__ import annotations
+
+from apps.filings.models import MONTHLY_COUNT_FIELDS
+from apps.filings.selectors import LEDGER_MONTH_EVENTS_WHERE
+from apps.reconciliation import rules
+from apps.reconciliation.checks.common import FILED_STATUSES, in_scope, sql_list
+
+
+def _declared_values() -> str:
+    # Field names come from MONTHLY_COUNT_FIELDS (code, not input): safe to place in the statement.
+    return ", ".join(f"('{name}', '{kind}', r.{name})" for name, kind in MONTHLY_COUNT_FIELDS if kind)
+
+
+_SEVERITY = ("CASE WHEN abs({found} - {expected}) * 10 >= greatest(abs({found}), abs({expected})) "
+             "THEN 'high' ELSE 'medium' END")
+
+REPORTED_VS_LEDGER = f"""
+WITH reports AS MATERIALIZED (
+    SELECT f.id, f.enterprise_id, f.period FROM filings_filing f
+    WHERE f.kind = 'monthly_report' AND f.status IN ({sql_list(FILED_STATUSES)})
+      AND {in_scope("f.enterprise_id")}
+), ledger AS (
+    SELECT rp.id AS filing_id, e.kind, count(*) AS n
+    FROM reports rp JOIN batteries_batteryevent e
+      ON {LEDGER_MONTH_EVENTS_WHERE.format(enterprise="rp.enterprise_id", month="rp.period")}
+    GROUP BY rp.id, e.kind
+)
+SELECT rp.enterprise_id, rp.period, v.figure, '' AS subject, v.declared::bigint AS expected,
+       coalesce(l.n, 0)::bigint AS found,
+       {_SEVERITY.format(found="coalesce(l.n, 0)", expected="v.declared")} AS severity,
+       ARRAY[]::varchar[] AS codes, 0 AS code_count
+FROM reports rp
+JOIN filings_monthlyreport r ON r.filing_id = rp.id
+CROSS JOIN LATERAL (VALUES {_declared_values()}) AS v(figure, event_kind, declared)
+LEFT JOIN ledger l ON l.filing_id = rp.id AND l.kind = v.event_kind
+WHERE v.declared <> coalesce(l.n, 0)
+"""
+
+
+def _sum(alias: str, fields) -> str:
+    return " + ".join(f"{alias}.{f}" for f in fields)
+
+
+_DELTAS = ", ".join(f"('{kind}', {delta})" for kind, delta in rules.STOCK_DELTA_BY_EVENT.items())
+_MONTH_START = "(rp.period::timestamp AT TIME ZONE 'Asia/Shanghai')"
+
+# Stock balance (rules.expected_closing_stock): per filed monthly report,
+#   expected = opening + declared in − declared out + undeclared in (ledger), found = declared closing (in_stock).
+# Opening = the in_stock of the enterprise's filed report for the month before; without one, the ledger's stock at
+# the start of the month: the sum of the stock movements of every earlier event of the enterprise
+# (rules.STOCK_DELTA_BY_EVENT as actor, +1 per refusal as counterparty). That sum is a correlated subquery under a
+# CASE, so it is computed only for reports without a previous one, over the (actor, occurred_at) index and the
+# partial index of refusals (migration 0003).
+STOCK_BALANCE = f"""
+WITH reports AS MATERIALIZED (
+    SELECT f.id, f.enterprise_id, f.period, r.in_stock,
+           ({_sum("r", rules.STOCK_IN_FIGURES)}) - ({_sum("r", rules.STOCK_OUT_FIGURES)}) AS declared_net
+    FROM filings_filing f JOIN filings_monthlyreport r ON r.filing_id = f.id
+    WHERE f.kind = 'monthly_report' AND f.status IN ({sql_list(FILED_STATUSES)})
+      AND {in_scope("f.enterprise_id")}
+), balanced AS (
+    SELECT rp.enterprise_id, rp.period, rp.in_stock,
+           coalesce(
+               (SELECT pr.in_stock FROM filings_filing pf JOIN filings_monthlyreport pr ON pr.filing_id = pf.id
+                 WHERE pf.enterprise_id = rp.enterprise_id AND pf.kind = 'monthly_report'
+                   AND pf.period = (rp.period - interval '1 month')::date
+                   AND pf.status IN ({sql_list(FILED_STATUSES)})
+                 LIMIT 1),
+               (SELECT coalesce(sum(d.delta), 0) FROM batteries_batteryevent e
+                  JOIN (VALUES {_DELTAS}) AS d(kind, delta) ON d.kind = e.kind
+                 WHERE e.actor_id = rp.enterprise_id AND e.occurred_at < {_MONTH_START})
+               + (SELECT count(*) FROM batteries_batteryevent e
+                   WHERE e.kind = 'refused' AND e.counterparty_id = rp.enterprise_id
+                     AND e.occurred_at < {_MONTH_START})
+           ) AS opening,
+           rp.declared_net,
+           (SELECT count(*) FROM batteries_batteryevent e
+             WHERE {LEDGER_MONTH_EVENTS_WHERE.format(enterprise="rp.enterprise_id", month="rp.period")}
+               AND e.kind IN ({sql_list(rules.STOCK_IN_UNDECLARED_EVENTS)}))
+           + (SELECT count(*) FROM batteries_batteryevent e
+               WHERE e.kind = 'refused' AND e.counterparty_id = rp.enterprise_id
+                 AND e.occurred_at >= {_MONTH_START}
+                 AND e.occurred_at < ((rp.period + interval '1 month')::timestamp AT TIME ZONE 'Asia/Shanghai'))
+           AS undeclared_in
+    FROM reports rp
+)
+SELECT enterprise_id, period, 'closing_stock' AS figure, '' AS subject,
+       (opening + declared_net + undeclared_in)::bigint AS expected, in_stock::bigint AS found,
+       {_SEVERITY.format(found="in_stock", expected="(opening + declared_net + undeclared_in)")} AS severity,
+       ARRAY[]::varchar[] AS codes, 0 AS code_count
+FROM balanced
+WHERE opening + declared_net + undeclared_in <> in_stock
+"""
