@@ -1,12 +1,19 @@
 """Discrepancy pages: the reviewers' list (their provinces) and an enterprise's own. Thin over selectors."""
 from __future__ import annotations
 
+from django.conf import settings
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from apps.core import exports
 from apps.core.choices import Province
 from apps.core.decorators import persona_required
+from apps.core.errors import NotFound
 from apps.core.paging import paginate
-from apps.reconciliation import selectors
+from apps.reconciliation import dashboard, selectors
 from apps.reconciliation.models import Check, DiscrepancyStatus, Severity
 
 
@@ -42,3 +49,106 @@ def discrepancy_list(request):
     filters = {**_filters(request), "province": None, "enterprise": None}
     page, query = paginate(request, selectors.discrepancy_list(actor=request.user, **filters))
     return render(request, "reconciliation/list.html", _context(filters, page, query))
+
+
+# --- discrepancy detail: the battery codes behind a discrepancy --------------------------------------------------
+
+
+def _detail(request, pk: int, *, reviewer: bool):
+    try:
+        discrepancy = selectors.discrepancy_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404  # another enterprise's (or province's) discrepancy looks exactly like a missing one
+    cap = settings.RECONCILIATION_CODES_CAP
+    return render(request, "reconciliation/detail.html", {
+        "d": discrepancy, "reviewer": reviewer, "codes": discrepancy.codes,
+        "more": max(0, discrepancy.code_count - len(discrepancy.codes)), "cap": cap,
+    })
+
+
+@persona_required("reviewer", "admin")
+def review_detail(request, pk: int):
+    return _detail(request, pk, reviewer=True)
+
+
+@persona_required("company")
+def discrepancy_detail(request, pk: int):
+    return _detail(request, pk, reviewer=False)
+
+
+# --- oversight dashboards (issue 6, item 4; ADR 0013) -----------------------------------------------------------
+
+
+def _dashboard_payload(scope, charts) -> dict:
+    refresh = dashboard.last_refresh()
+    return {"charts": [c.as_json() for c in charts],
+            "refreshed_at": timezone.localtime(refresh.finished_at).isoformat() if refresh else None,
+            "labels": {"table": _("Table"), "csv": _("Download CSV"), "empty": _("No figures yet."),
+                       "open_list": _("Open the list")}}
+
+
+def _dashboard_page(request, *, reviewer: bool):
+    scope = dashboard.Scope(request.user)
+    charts = dashboard.charts(scope)
+    context = {"charts": charts, "payload": _dashboard_payload(scope, charts), "reviewer": reviewer,
+               "refresh": dashboard.last_refresh(), "scope": scope}
+    if not reviewer:
+        context["deadlines"] = dashboard.report_deadlines(scope)
+        context["deadlines_url"] = _deadlines_url()
+    return render(request, "reconciliation/dashboard.html", context)
+
+
+def _deadlines_url() -> str | None:
+    """The deadlines page (apps.deadlines), when it exists."""
+    for name in ("deadlines:list", "deadlines:index", "deadlines:deadlines"):
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def _dashboard_data(request):
+    scope = dashboard.Scope(request.user)
+    charts = dashboard.charts(scope)
+    return JsonResponse(_dashboard_payload(scope, charts), json_dumps_params={"ensure_ascii": False})
+
+
+def _dashboard_csv(request, chart: str):
+    scope = dashboard.Scope(request.user)
+    found = dashboard.charts(scope, only=chart)
+    if not found:
+        raise Http404
+    c = found[0]
+    columns = [exports.Column(header, (lambda row, i=i: row[i])) for i, header in enumerate(c.columns)]
+    return exports.csv_response(c.rows, columns, filename=f"dashboard-{c.id}")
+
+
+@persona_required("reviewer", "admin")
+def review_dashboard(request):
+    return _dashboard_page(request, reviewer=True)
+
+
+@persona_required("reviewer", "admin")
+def review_dashboard_data(request):
+    return _dashboard_data(request)
+
+
+@persona_required("reviewer", "admin")
+def review_dashboard_csv(request, chart: str):
+    return _dashboard_csv(request, chart)
+
+
+@persona_required("company")
+def enterprise_dashboard(request):
+    return _dashboard_page(request, reviewer=False)
+
+
+@persona_required("company")
+def enterprise_dashboard_data(request):
+    return _dashboard_data(request)
+
+
+@persona_required("company")
+def enterprise_dashboard_csv(request, chart: str):
+    return _dashboard_csv(request, chart)
