@@ -14,13 +14,14 @@ from apps.batteries.models import Battery
 from apps.enterprises import services as enterprise_services
 from apps.enterprises.models import LicenceChange
 from apps.filings import selectors as filing_selectors
+from apps.filings import explanation_services, recovery_services
 from apps.filings import services as filing_services
 from apps.reconciliation import rules
 from apps.reconciliation.models import Discrepancy
 from apps.reconciliation.rules import count_severity
 from apps.scrapping import services as scrapping_services
-from apps.scrapping.models import ScrappingCertificate
-from tests.batteries.conftest import VIN, VIN3, make_code
+from apps.scrapping.models import ScrappingCertificate, ScrappingIntake
+from tests.batteries.conftest import VIN, VIN2, VIN3, make_code
 from tests.batteries.flows import installed, registered
 from tests.reconciliation.conftest import days_ago
 from tests.scrapping.conftest import take_in
@@ -292,3 +293,71 @@ def test_licence_capacity_exceeded_only_by_assumed_weights_is_medium(run, maker,
     (d,) = run()
     assert d[3:] == ("received_kg", 500, 700, (unweighed,))
     assert Discrepancy.objects.get().severity == "medium"
+
+
+# --- blocked scrapping intakes not explained --------------------------------------------------------------------
+
+
+def test_blocked_intake_without_an_explanation_filed(run, maker, carmaker, dismantler):
+    def blocked(vin: str, recorded_days_ago: float):
+        code = installed(maker, carmaker, vin)
+        intake = take_in(dismantler, vin, [])  # the pack is missing: blocked
+        ScrappingIntake.objects.filter(pk=intake.pk).update(created_at=days_ago(recorded_days_ago))
+        return intake, code
+
+    left, missing = blocked(VIN, 30)
+    blocked(VIN2, 1)  # recorded yesterday: the dismantler still has time
+    explained, _code = blocked(VIN3, 30)
+    filing = explanation_services.explanation_create(actor=dismantler, intake_id=explained.pk,
+                                                     text="车主自行拆除电池，已报公安机关。")
+    filing_services.filing_submit(actor=dismantler, filing_id=filing.pk)
+
+    assert run() == [("blocked_intake_unexplained", dismantler.enterprise.pk, None, "blocked_intake", 1, 0,
+                      (missing,))]
+    assert Discrepancy.objects.get().subject == f"{VIN}/{left.pk}"
+
+    # explained at last: the next run closes the discrepancy, and a further one changes nothing
+    filing = explanation_services.explanation_create(actor=dismantler, intake_id=left.pk, text="电池被盗，已报案。")
+    filing_services.filing_submit(actor=dismantler, filing_id=filing.pk)
+    assert run() == [] and run() == []
+    assert Discrepancy.objects.get().status == "resolved"
+
+
+def test_a_draft_explanation_does_not_explain_a_blocked_intake(run, maker, carmaker, dismantler):
+    installed(maker, carmaker, VIN)
+    intake = take_in(dismantler, VIN, [])
+    ScrappingIntake.objects.filter(pk=intake.pk).update(created_at=days_ago(30))
+    explanation_services.explanation_create(actor=dismantler, intake_id=intake.pk, text="草稿，尚未提交。")
+    assert [d[0] for d in run()] == ["blocked_intake_unexplained"]
+
+
+# --- mass balance ------------------------------------------------------------------------------------------------
+
+
+def _received_last_month(maker, recycler, weight_kg) -> str:
+    code = registered(maker, make_code(day=last_month()), weight_kg=weight_kg, occurred_at=in_last_month(2))
+    battery_services.battery_declare_waste(actor=maker, code=code, occurred_at=in_last_month(3))
+    battery_services.battery_hand_over(actor=maker, code=code, recipient=recycler.enterprise,
+                                       occurred_at=in_last_month(4))
+    battery_services.battery_receive(actor=recycler, code=code, occurred_at=in_last_month(5))
+    return code
+
+
+def _recovery_report(recycler, nickel_kg: int) -> None:
+    filing = recovery_services.recovery_report_create(actor=recycler, month=last_month(), inputs={"E": 300},
+                                                      outputs={"ni": nickel_kg})
+    filing_services.filing_submit(actor=recycler, filing_id=filing.pk)
+
+
+def test_mass_balance_flags_more_metal_recovered_than_received(run, maker, recycler):
+    code = _received_last_month(maker, recycler, 300)
+    _recovery_report(recycler, 30)  # 300 kg of ternary pack hold 300 × 7.6 % = 22.8 kg of nickel
+
+    assert run() == [("mass_balance", recycler.enterprise.pk, last_month(), "ni", 23, 30, (code,))]
+    assert Discrepancy.objects.get().severity == "high"
+
+
+def test_mass_balance_within_the_content_is_not_flagged(run, maker, recycler):
+    _received_last_month(maker, recycler, 300)
+    _recovery_report(recycler, 22)
+    assert run() == []

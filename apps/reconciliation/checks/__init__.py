@@ -27,8 +27,8 @@ from apps.batteries.rules import HANDOVER_SCOPE, WASTE_RECIPIENT_ROLES_WITHOUT_L
 from apps.reconciliation.checks.handovers import HANDOVER_NOT_RECEIVED, RECEIVED_BY_OTHER, REFUSED_NOT_TAKEN_BACK
 from apps.reconciliation.checks.ledger import GONE_DARK
 from apps.reconciliation.checks.licences import LICENCE_CAPACITY_EXCEEDED, LICENCE_NOT_ACTIVE
-from apps.reconciliation.checks.reports import REPORTED_VS_LEDGER, STOCK_BALANCE
-from apps.reconciliation.checks.scrapping import SCRAPPED_NOT_HANDED_OVER
+from apps.reconciliation.checks.reports import MASS_BALANCE, REPORTED_VS_LEDGER, STOCK_BALANCE
+from apps.reconciliation.checks.scrapping import BLOCKED_INTAKE_UNEXPLAINED, SCRAPPED_NOT_HANDED_OVER
 from apps.reconciliation.models import Check
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -48,9 +48,11 @@ CHECKS: tuple[CheckSQL, ...] = (
     CheckSQL(Check.RECEIVED_BY_OTHER, RECEIVED_BY_OTHER),
     CheckSQL(Check.REFUSED_NOT_TAKEN_BACK, REFUSED_NOT_TAKEN_BACK),
     CheckSQL(Check.SCRAPPED_NOT_HANDED_OVER, SCRAPPED_NOT_HANDED_OVER),
+    CheckSQL(Check.BLOCKED_INTAKE_UNEXPLAINED, BLOCKED_INTAKE_UNEXPLAINED),
     CheckSQL(Check.LICENCE_NOT_ACTIVE, LICENCE_NOT_ACTIVE),
     CheckSQL(Check.LICENCE_CAPACITY_EXCEEDED, LICENCE_CAPACITY_EXCEEDED),
     CheckSQL(Check.GONE_DARK, GONE_DARK),
+    CheckSQL(Check.MASS_BALANCE, MASS_BALANCE),
 )
 
 

@@ -1,11 +1,12 @@
-"""Checks of what an enterprise declares on its monthly pack-count report: each figure against the ledger
-(reported_vs_ledger) and the report against itself and the month before (stock_balance)."""
+"""Checks of what an enterprise declares: each figure of its monthly pack-count report against the ledger
+(reported_vs_ledger), the report against itself and the month before (stock_balance), and a recycler's recovery
+report against the metal content of what it received (mass_balance)."""
 from __future__ import annotations
 
-from apps.filings.models import MONTHLY_COUNT_FIELDS
+from apps.filings.models import METAL_FIELDS, MONTHLY_COUNT_FIELDS
 from apps.filings.selectors import LEDGER_MONTH_EVENTS_WHERE
 from apps.reconciliation import rules
-from apps.reconciliation.checks.common import FILED_STATUSES, in_scope, sql_list
+from apps.reconciliation.checks.common import CODES, FILED_STATUSES, default_weight_kg, in_scope, sql_list
 
 
 def _declared_values() -> str:
@@ -92,4 +93,61 @@ SELECT enterprise_id, period, 'closing_stock' AS figure, '' AS subject,
        ARRAY[]::varchar[] AS codes, 0 AS code_count
 FROM balanced
 WHERE opening + declared_net + undeclared_in <> in_stock
+"""
+
+
+_METALS = list(METAL_FIELDS.items())  # (code, field name), e.g. ('ni', 'nickel')
+_PICK_FRACTION = "CASE m.metal " + " ".join(f"WHEN '{c}' THEN cc.{f}" for c, f in _METALS) + " END"
+_PICK_OUTPUT = "CASE m.metal " + " ".join(f"WHEN '{c}' THEN rp.output_{f}" for c, f in _METALS) + " END"
+_METAL_VALUES = ", ".join(f"('{c}')" for c, _f in _METALS)
+
+# Mass balance, per filed recovery report and metal: the metal the recycler declares it recovered in the month
+# (found) against the metal contained in the batteries it received in that month (expected): for each battery its
+# weight (or the default of its product type, settings.RECONCILIATION_DEFAULT_WEIGHT_KG) × its chemistry's mass
+# fraction of the metal — the fractions the report was saved with (RecoveryReport.fractions), else today's
+# ChemistryComposition row. "Received in the month" is the ledger's month definition (LEDGER_MONTH_EVENTS_WHERE).
+# Recovering more than was received cannot be: flagged high when the output exceeds the content by a whole kg
+# (both shown rounded to the kg). The codes are the batteries received in the month.
+MASS_BALANCE = f"""
+WITH reports AS MATERIALIZED (
+    SELECT f.id, f.enterprise_id, f.period, rr.*
+    FROM filings_filing f JOIN filings_recoveryreport rr ON rr.filing_id = f.id
+    WHERE f.kind = 'recovery_report' AND f.status IN ({sql_list(FILED_STATUSES)})
+      AND {in_scope("f.enterprise_id")}
+), received AS (
+    SELECT rp.id AS filing_id, b.chemistry, sum({default_weight_kg()}) AS kg
+    FROM reports rp
+    JOIN batteries_batteryevent e
+      ON {LEDGER_MONTH_EVENTS_WHERE.format(enterprise="rp.enterprise_id", month="rp.period")}
+    JOIN batteries_battery b ON b.id = e.battery_id
+    WHERE e.kind = 'received'
+    GROUP BY rp.id, b.chemistry
+), received_codes AS (
+    SELECT rp.id AS filing_id, {CODES} AS codes, count(*) AS code_count
+    FROM reports rp
+    JOIN batteries_batteryevent e
+      ON {LEDGER_MONTH_EVENTS_WHERE.format(enterprise="rp.enterprise_id", month="rp.period")}
+    JOIN batteries_battery b ON b.id = e.battery_id
+    WHERE e.kind = 'received'
+    GROUP BY rp.id
+), content AS (
+    SELECT r.filing_id, m.metal,
+           sum(r.kg * coalesce((rp.fractions -> r.chemistry ->> m.metal)::numeric, {_PICK_FRACTION}, 0)) AS kg
+    FROM received r
+    JOIN reports rp ON rp.id = r.filing_id
+    CROSS JOIN (VALUES {_METAL_VALUES}) AS m(metal)
+    LEFT JOIN filings_chemistrycomposition cc ON cc.chemistry = r.chemistry
+    GROUP BY r.filing_id, m.metal
+), balance AS (
+    SELECT rp.id, rp.enterprise_id, rp.period, m.metal, round(coalesce(c.kg, 0))::bigint AS content,
+           round({_PICK_OUTPUT})::bigint AS output
+    FROM reports rp
+    CROSS JOIN (VALUES {_METAL_VALUES}) AS m(metal)
+    LEFT JOIN content c ON c.filing_id = rp.id AND c.metal = m.metal
+)
+SELECT bl.enterprise_id, bl.period, bl.metal AS figure, '' AS subject, bl.content AS expected, bl.output AS found,
+       'high' AS severity, coalesce(rc.codes, ARRAY[]::varchar[]) AS codes, coalesce(rc.code_count, 0) AS code_count
+FROM balance bl
+LEFT JOIN received_codes rc ON rc.filing_id = bl.id
+WHERE bl.output > bl.content
 """
