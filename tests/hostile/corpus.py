@@ -118,7 +118,7 @@ USCCS: list[tuple[str, str, str]] = [
     ("check-char-letter", _uscc_at(18, "A"), "18"),
     ("len-17", GOOD_USCC[:-1], "18"),
     ("len-19", GOOD_USCC + "1", "18"),
-    ("len-9", GOOD_USCC[:9], "18"),
+    ("len-15", GOOD_USCC[:15], "18"),
     ("letter-I", _uscc_at(9, "I"), "9"),
     ("letter-O", _uscc_at(9, "O"), "9"),
     ("letter-S", _uscc_at(10, "S"), "10"),

@@ -8,7 +8,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -125,14 +127,81 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
+# Files people upload by mistake (or on purpose) instead of a sheet, recognised by their first bytes.
+SIGNATURES = [
+    (b"%PDF", "PDF"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Excel 97-2003 (.xls) / OLE"), (b"\x1f\x8b", "gzip"),
+    (b"Rar!", "RAR"), (b"7z\xbc\xaf\x27\x1c", "7-Zip"), (b"MZ", "Windows executable"), (b"\x7fELF", "ELF executable"),
+    (b"PK\x05\x06", "empty ZIP"),
+]
+
+
 def open_sheet(path: str, kind: str) -> Sheet:
     with open(path, "rb") as f:
-        head = f.read(4)
+        head = f.read(8)
     if not head:
         raise FileProblem(_("The file is empty."))
-    if head == XLSX_MAGIC:
+    if head[:4] == XLSX_MAGIC:
         return _open_xlsx(path, kind)
+    for magic, what in SIGNATURES:
+        if head.startswith(magic):
+            raise FileProblem(_("The file is a %(what)s file, not a CSV file or an Excel workbook (.xlsx), whatever "
+                                "its name. Save the sheet as CSV UTF-8 or .xlsx.") % {"what": what}, row=1)
     return _open_csv(path, kind)
+
+
+# A sheet reaching cell XFD1048576 makes the reader allocate every cell of that range (rows × columns) at once:
+# a 1 KB workbook would ask for hundreds of GB and abort the process. The cell references are scanned first.
+MAX_XLSX_COLUMNS = 64
+MAX_XLSX_CELLS = 20_000_000
+_CELL_REF = re.compile(rb"<c\b[^>]*?\sr=\"([A-Z]{1,4})([0-9]{1,9})\"")
+_CELL_ANY = re.compile(rb"<c[\s>/]")
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for b in letters:
+        n = n * 26 + (b - 64)
+    return n
+
+
+def _column_letters(n: int) -> str:
+    name = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        name = chr(65 + r) + name
+    return name
+
+
+def _check_sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Scan a worksheet's XML as a stream (never more than its declared size) for the farthest cell."""
+    max_row = max_col = cells = 0
+    stray = None  # the first cell beyond the column limit
+    tail = b""
+    with archive.open(info) as stream:
+        while chunk := stream.read(1 << 20):
+            data = tail + chunk
+            # keep an incomplete tag for the next round
+            cut = data.rfind(b"<")
+            cut = cut if cut > len(data) - 512 else len(data)
+            block, tail = data[:cut], data[cut:]
+            cells += len(_CELL_ANY.findall(block))
+            for letters, digits in _CELL_REF.findall(block):
+                col, row = _column_number(letters), int(digits)
+                if col > MAX_XLSX_COLUMNS and stray is None:
+                    stray = (col, row)
+                if col > max_col:
+                    max_col = col
+                if row > max_row:
+                    max_row = row
+            if max_col > MAX_XLSX_COLUMNS or cells > MAX_XLSX_CELLS or max_row * max(max_col, 1) > MAX_XLSX_CELLS:
+                col, row = stray or (max_col, max_row)
+                raise FileProblem(
+                    _("The sheet reaches cell %(cell)s (%(cols)d columns, %(rows)d rows): at most %(max_cols)d columns "
+                      "and %(max_cells)d cells are read. Delete the stray cells far from the data, or save as CSV.")
+                    % {"cell": f"{_column_letters(col)}{row}", "cols": max_col, "rows": max_row,
+                       "max_cols": MAX_XLSX_COLUMNS, "max_cells": MAX_XLSX_CELLS},
+                    row=row, column=_column_letters(col))
 
 
 def _open_csv(path: str, kind: str) -> Sheet:
@@ -158,15 +227,17 @@ def _open_csv(path: str, kind: str) -> Sheet:
     def rows():
         try:
             while True:
+                # A record is named by the line it starts on: a quoted field may run over several lines.
+                start = reader.line_num + 1
                 try:
                     values = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    yield reader.line_num, RowIssue(reader.line_num, _("This line cannot be read as CSV: %(error)s.")
-                                                    % {"error": str(exc).replace("\x00", "NUL")})
+                    yield start, RowIssue(start, _("This line cannot be read as CSV: %(error)s.")
+                                          % {"error": str(exc).replace("\x00", "NUL")})
                     continue
-                line = reader.line_num
+                line = start
                 if not any(v.strip() for v in values):
                     continue  # blank lines are skipped
                 if len(values) != width:
@@ -189,6 +260,12 @@ def _open_xlsx(path: str, kind: str) -> Sheet:
             total = 0
             for info in archive.infolist():
                 total += info.file_size
+                if info.compress_size > info.file_size + 1024 + info.file_size // 100:
+                    # Deflate never grows data that much: the header under-declares what the member inflates to.
+                    raise FileProblem(_("The workbook is damaged or forged: member %(name)s declares %(size)d bytes "
+                                        "but holds %(packed)d compressed bytes. It was not opened.")
+                                      % {"name": info.filename[:80], "size": info.file_size,
+                                         "packed": info.compress_size})
                 if info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_XLSX_RATIO \
                         and info.file_size > 10 * 1024 * 1024:
                     raise FileProblem(_("The workbook is suspicious: member %(name)s inflates %(ratio)d times. "
@@ -198,7 +275,10 @@ def _open_xlsx(path: str, kind: str) -> Sheet:
                 raise FileProblem(_("The workbook would take more than 1 GB once uncompressed; split it or use CSV."))
             if "xl/workbook.xml" not in archive.namelist():
                 raise FileProblem(_("The file is a ZIP archive but not an Excel workbook (.xlsx)."))
-    except zipfile.BadZipFile:
+            for info in archive.infolist():
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    _check_sheet_extent(archive, info)
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError):
         raise FileProblem(_("The file is not a valid Excel workbook (.xlsx): it is damaged or truncated."))
     from python_calamine import CalamineWorkbook
 

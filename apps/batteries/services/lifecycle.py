@@ -500,7 +500,7 @@ def resolve_recipient(recipient) -> Enterprise:
         found = Enterprise.objects.select_for_update(no_key=True).filter(pk=recipient.pk).first()
     else:
         value = ascii_upper(str(recipient or ""))
-        if not (value.isascii() and value.isdigit() and len(value) < 18):
+        if len(value) >= 15 and not (value.isascii() and value.isdigit() and len(value) < 18):
             # Not an id: a malformed credit code is refused with its rule and position (GB 32100), not as an
             # unknown enterprise — and never folded into someone's code.
             from apps.enterprises.services import uscc_validate
