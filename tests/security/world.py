@@ -82,6 +82,7 @@ def build_world(*, alice_co, alice, alice_filer, bob, reviewer) -> World:
     bob_filing = filing_services.monthly_report_create(actor=bob, month=month, counts={"produced": 0})
 
     discrepancy = _discrepancy(alice_co)
+    enforcement_action = _enforcement_action(alice_co, alice, reviewer, code)
 
     world = World()
     world.ids = {
@@ -92,10 +93,11 @@ def build_world(*, alice_co, alice, alice_filer, bob, reviewer) -> World:
         "intake_file": intake_file.pk, "filing": filing.pk, "filing_comment": comment.pk,
         "api_key": key.pk, "filer_membership": Membership.objects.get(user=alice_filer).pk,
         "reviewer": reviewer.pk, "bob_filing": bob_filing.pk, "discrepancy": discrepancy,
+        "enforcement_action": enforcement_action,
     }
     world.markers = [alice_co.name, alice_co.uscc, code, stock_code, ALICE_VIN, ALICE_VIN2, "ALICE-CERT-000777",
                      "ALICE-ERP-KEY", key.prefix, alice_filer.username, alice_filer.email, OWNER_ID,
-                     "爱丽丝的说明", "爱丽丝 X1"]
+                     "爱丽丝的说明", "爱丽丝 X1", "爱丽丝的违规事实", "爱丽丝的答复"]
     world.named = {"name": alice_co.name, "uscc": alice_co.uscc}
     return world
 
@@ -112,3 +114,23 @@ def _discrepancy(alice_co) -> int | None:
     return Discrepancy.objects.create(enterprise=alice_co, period=_last_month(), kind=Check.values[0],
                                       expected=1, found=2, severity=Severity.values[0], first_seen=now,
                                       last_seen=now).pk
+
+
+def _enforcement_action(alice_co, alice, reviewer, code) -> int:
+    """A fine issued to Alice's enterprise (drafted by `reviewer`, approved by a second reviewer of Fujian) and
+    answered with a PDF: its pages and endpoints belong to Alice and the reviewers of her province only."""
+    from apps.accounts.models import User
+    from apps.batteries.models import BatteryEvent
+    from apps.enforcement import services as enforcement_services
+    from tests.factories import UserFactory
+
+    second = UserFactory(username="fj_second", kind=User.Kind.REVIEWER, reviewer_provinces=["35"])
+    event = BatteryEvent.objects.filter(actor=alice_co, battery__code=code).order_by("seq").first()
+    action = enforcement_services.enforcement_action_create(
+        actor=reviewer, enterprise_id=alice_co.pk, kind="fine", amount="7731", facts="爱丽丝的违规事实",
+        legal_basis="《暂行办法》", deadline=timezone.localdate() + dt.timedelta(days=30), event_ids=[event.pk])
+    enforcement_services.enforcement_action_submit(actor=reviewer, action_id=action.pk)
+    enforcement_services.enforcement_action_approve(actor=second, action_id=action.pk)
+    enforcement_services.enforcement_action_answer(actor=alice, action_id=action.pk, text="爱丽丝的答复",
+                                                   attachment=pdf_upload())
+    return action.pk
