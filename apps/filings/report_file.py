@@ -51,7 +51,7 @@ _MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:[-/.]\d{1,2}(?:[T
 @dataclass(frozen=True)
 class RowError:
     row: int | None
-    column: str | None
+    column: str | None  # the field name (month, produced, …); the page shows its label
     rule: str
     message: str
 
@@ -107,7 +107,6 @@ def check_rows(sheet_rows, columns, *, existing: dict, today: dt.date) -> tuple[
     good: list[dict] = []
     seen: dict[dt.date, int] = {}
     names = [c.key for c in columns]
-    labels = {c.key: str(c.label) for c in columns}
     for line, cells in sheet_rows:
         if len(good) + len(errors) > MAX_ROWS * 2:
             errors.append(RowError(line, None, ROW, _("The file has more than %(n)d rows; a monthly file needs one "
@@ -120,17 +119,17 @@ def check_rows(sheet_rows, columns, *, existing: dict, today: dt.date) -> tuple[
         row_ok = True
         month = parse_month(values.get("month", ""))
         if month is None:
-            errors.append(RowError(line, labels["month"], MONTH_INVALID,
+            errors.append(RowError(line, "month", MONTH_INVALID,
                                    _("“%(value)s” is not a month: write it as YYYY-MM, e.g. 2026-04.")
                                    % {"value": values.get("month", "")[:20]}))
             row_ok = False
         elif rules.is_future_month(month, today=today):
-            errors.append(RowError(line, labels["month"], MONTH_IN_FUTURE,
+            errors.append(RowError(line, "month", MONTH_IN_FUTURE,
                                    _("%(month)s has not begun yet: a report covers a past or the current month.")
                                    % {"month": month.strftime("%Y-%m")}))
             row_ok = False
         elif month in seen:
-            errors.append(RowError(line, labels["month"], MONTH_DUPLICATE,
+            errors.append(RowError(line, "month", MONTH_DUPLICATE,
                                    _("%(month)s is already on row %(row)d: give each month once.")
                                    % {"month": month.strftime("%Y-%m"), "row": seen[month]}))
             row_ok = False
@@ -138,12 +137,12 @@ def check_rows(sheet_rows, columns, *, existing: dict, today: dt.date) -> tuple[
             seen[month] = line
             status = existing.get(month)
             if status == "approved":
-                errors.append(RowError(line, labels["month"], MONTH_APPROVED,
+                errors.append(RowError(line, "month", MONTH_APPROVED,
                                        _("The report for %(month)s was already approved; it can no longer be "
                                          "changed.") % {"month": month.strftime("%Y-%m")}))
                 row_ok = False
             elif status in rules.OPEN_STATUSES:
-                errors.append(RowError(line, labels["month"], MONTH_UNDER_REVIEW,
+                errors.append(RowError(line, "month", MONTH_UNDER_REVIEW,
                                        _("The report for %(month)s is with a reviewer; it can be corrected once it "
                                          "is returned.") % {"month": month.strftime("%Y-%m")}))
                 row_ok = False
@@ -157,7 +156,7 @@ def check_rows(sheet_rows, columns, *, existing: dict, today: dt.date) -> tuple[
                     NOT_WHOLE: _("A count is a whole number of packs (%(value)s was given)."),
                     TOO_LARGE: _("This count is too large (%(value)s was given)."),
                 }[problem] % {"value": raw[:20]}
-                errors.append(RowError(line, labels.get(name, name), problem, message))
+                errors.append(RowError(line, name, problem, message))
                 row_ok = False
             counts[name] = number
         if row_ok:

@@ -29,7 +29,9 @@ def monthly_report_upload(request):
             results = monthly_report_file_apply(actor=request.user, upload=form.cleaned_data["file"])
         except ReportFileRejected as exc:
             messages.error(request, str(exc.message))
-            errors = [{**e.as_dict(), "rule_label": RULE_LABELS.get(e.rule, e.rule)} for e in exc.errors]
+            labels = {c.key: c.label for c in COLUMNS[FILE_KIND]}
+            errors = [{**e.as_dict(), "rule_label": RULE_LABELS.get(e.rule, e.rule),
+                       "column_label": labels.get(e.column, e.column)} for e in exc.errors]
         except DomainError as exc:
             if exc.status == 403:
                 raise PermissionDenied(str(exc.message))
