@@ -11,8 +11,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts import services
 from apps.accounts.models import User
 from apps.core.choices import Province
+from apps.core import exports
 from apps.core.decorators import persona_required
 from apps.core.errors import DomainError, NotFound
+from apps.core.exports import Column
 from apps.core.forms import add_domain_error
 from apps.core.paging import paginate
 
@@ -24,6 +26,25 @@ class RegulatorInviteForm(forms.Form):
                                                                   (User.Kind.ADMIN, User.Kind.ADMIN.label)])
     provinces = forms.MultipleChoiceField(label=gettext_lazy("Provinces reviewed (none: national)"), required=False,
                                           choices=Province.choices, widget=forms.CheckboxSelectMultiple)
+
+
+def _provinces_reviewed(user) -> str:
+    if user.kind != User.Kind.REVIEWER:
+        return ""
+    labels = dict(Province.choices)
+    return "; ".join(str(labels.get(p, p)) for p in user.reviewer_provinces) if user.reviewer_provinces \
+        else str(gettext_lazy("National"))
+
+
+REGULATOR_COLUMNS = [
+    Column(gettext_lazy("User name"), "username"),
+    Column(gettext_lazy("Full name"), "full_name"),
+    Column(gettext_lazy("E-mail"), "email"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("Provinces reviewed"), _provinces_reviewed),
+    Column(gettext_lazy("Active"), "is_active"),
+    Column(gettext_lazy("Last sign-in"), "last_login"),
+]
 
 
 @persona_required("admin")
@@ -39,6 +60,8 @@ def regulators(request):
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": user.email})
             return redirect("accounts:regulators")
     qs = User.objects.filter(kind__in=[User.Kind.REVIEWER, User.Kind.ADMIN]).order_by("-is_active", "kind", "username")
+    if response := exports.export_response(request, qs, REGULATOR_COLUMNS, filename="regulators"):
+        return response
     page, query = paginate(request, qs)
     return render(request, "accounts/regulators.html", {"form": form, "page": page, "query": query,
                                                         "provinces": dict(Province.choices)})

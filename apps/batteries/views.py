@@ -42,6 +42,7 @@ from apps.batteries.imports.columns import TEMPLATE_HEADERS
 from apps.batteries.ledger import event_list
 from apps.batteries.models import BatteryStatus, BulkImport, EventKind, FieldOfUse, ProductType
 from apps.batteries.services.imports import DuplicateImport
+from apps.core import exports
 from apps.core.decorators import persona_required
 from apps.core.errors import DomainError, NotFound
 from apps.core.forms import add_domain_error
@@ -64,10 +65,24 @@ PUBLIC_STATUS = {
 # --- reading ------------------------------------------------------------------------------------------------
 
 
+# The columns of the list's export (apps.core.exports): streamed, so a national search exports in full.
+BATTERY_COLUMNS = [
+    exports.Column(gettext_lazy("Battery code"), "code"),
+    exports.Column(gettext_lazy("Type"), "get_product_type_display"),
+    exports.Column(gettext_lazy("Chemistry"), "get_chemistry_display"),
+    exports.Column(gettext_lazy("Status"), "get_status_display"),
+    exports.Column(gettext_lazy("Holder"), "holder.name"),
+    exports.Column(gettext_lazy("Vehicle (VIN)"), "vehicle.vin"),
+    exports.Column(gettext_lazy("Maker"), "maker.name"),
+    exports.Column(gettext_lazy("Updated"), "updated_at"),
+]
+
 @login_required
 def battery_list(request):
     form = BatterySearchForm(request.GET or None, user=request.user)
     qs = selectors.battery_list(actor=request.user, **form.filters())
+    if response := exports.export_response(request, qs, BATTERY_COLUMNS, filename="batteries"):
+        return response
     page, query = paginate(request, qs)
     return render(request, "batteries/list.html", {
         "form": form, "page": page, "query": query, "searched": bool(request.GET.get("q")),

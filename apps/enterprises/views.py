@@ -11,13 +11,16 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import services as account_services
 from apps.accounts.forms import APIKeyCreateForm, StaffInviteForm
 from apps.accounts.models import APIKey
+from apps.core import exports
 from apps.core.decorators import persona_required
 from apps.core.errors import DomainError, NotFound
+from apps.core.exports import Column
 from apps.core.forms import add_domain_error
 from apps.core.paging import paginate
 from apps.enterprises import selectors, services
@@ -215,6 +218,27 @@ def api_key_revoke(request, pk: int):
 # --- reviewers and admins -----------------------------------------------------------------------------------
 
 
+# The columns of the reviewers' exports (apps.core.exports), as the lists show them.
+ENTERPRISE_COLUMNS = [
+    Column(gettext_lazy("Company name"), "name"),
+    Column(gettext_lazy("Unified social credit code"), "uscc"),
+    Column(gettext_lazy("Province"), "get_province_display"),
+    Column(gettext_lazy("Roles"), "roles_display"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Submitted"), "created_at"),
+]
+LICENCE_COLUMNS = [
+    Column(gettext_lazy("Licence number"), "number"),
+    Column(gettext_lazy("Recycler"), "enterprise.name"),
+    Column(gettext_lazy("Unified social credit code"), "enterprise.uscc"),
+    Column(gettext_lazy("Scope"), "scopes_display"),
+    Column(gettext_lazy("Annual capacity (tonnes)"), "annual_capacity_tonnes"),
+    Column(gettext_lazy("Valid from"), "valid_from"),
+    Column(gettext_lazy("Valid to"), "valid_to"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+]
+
+
 @persona_required("reviewer", "admin")
 def review_list(request):
     form = EnterpriseSearchForm(request.GET or None)
@@ -224,6 +248,8 @@ def review_list(request):
     counts = dict(
         Enterprise.objects.visible_to(request.user).values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
+    if response := exports.export_response(request, qs, ENTERPRISE_COLUMNS, filename="enterprises"):
+        return response
     page, query = paginate(request, qs)
     return render(request, "enterprises/review_list.html", {"form": form, "page": page, "query": query,
                                                             "counts": counts})
@@ -317,6 +343,8 @@ def licence_list(request):
             return redirect("enterprises:licence_detail", pk=licence.pk)
     status = request.GET.get("status") or None
     qs = selectors.licence_list(actor=request.user, status=status)
+    if response := exports.export_response(request, qs, LICENCE_COLUMNS, filename="licences"):
+        return response
     page, query = paginate(request, qs)
     return render(request, "enterprises/licence_list.html", {"form": form, "page": page, "query": query,
                                                              "status": status,

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.core import exports
 from apps.core.choices import Province
@@ -34,10 +35,31 @@ def _context(filters: dict, page, query) -> dict:
             "severities": Severity.choices, "statuses": DiscrepancyStatus.choices, "provinces": Province.choices}
 
 
+DISCREPANCY_COLUMNS = [
+    exports.Column(gettext_lazy("No."), "pk"),
+    exports.Column(gettext_lazy("Enterprise"), "enterprise.name"),
+    exports.Column(gettext_lazy("Unified social credit code"), "enterprise.uscc"),
+    exports.Column(gettext_lazy("Province"), "enterprise.get_province_display"),
+    exports.Column(gettext_lazy("Check"), "get_kind_display"),
+    exports.Column(gettext_lazy("Period"), lambda d: d.period.strftime("%Y-%m") if d.period else ""),
+    exports.Column(gettext_lazy("Figure"), "figure"),
+    exports.Column(gettext_lazy("Expected"), "expected"),
+    exports.Column(gettext_lazy("Found"), "found"),
+    exports.Column(gettext_lazy("Severity"), "get_severity_display"),
+    exports.Column(gettext_lazy("Status"), "get_status_display"),
+    exports.Column(gettext_lazy("Number of batteries"), "code_count"),
+    exports.Column(gettext_lazy("Battery codes"), "codes"),
+    exports.Column(gettext_lazy("Last seen"), "last_seen"),
+]
+
+
 @persona_required("reviewer", "admin")
 def review_list(request):
     filters = _filters(request)
-    page, query = paginate(request, selectors.discrepancy_list(actor=request.user, **filters))
+    discrepancies = selectors.discrepancy_list(actor=request.user, **filters)
+    if response := exports.export_response(request, discrepancies, DISCREPANCY_COLUMNS, filename="discrepancies"):
+        return response
+    page, query = paginate(request, discrepancies)
     context = _context(filters, page, query)
     if request.user.kind == "admin":
         context["runs"] = selectors.recent_runs()
@@ -47,7 +69,10 @@ def review_list(request):
 @persona_required("company")
 def discrepancy_list(request):
     filters = {**_filters(request), "province": None, "enterprise": None}
-    page, query = paginate(request, selectors.discrepancy_list(actor=request.user, **filters))
+    discrepancies = selectors.discrepancy_list(actor=request.user, **filters)
+    if response := exports.export_response(request, discrepancies, DISCREPANCY_COLUMNS, filename="discrepancies"):
+        return response
+    page, query = paginate(request, discrepancies)
     return render(request, "reconciliation/list.html", _context(filters, page, query))
 
 

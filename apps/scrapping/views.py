@@ -13,8 +13,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.core import exports
 from apps.core.choices import Province
 from apps.core.decorators import persona_required
 from apps.core.errors import DomainError, NotFound
@@ -62,11 +64,33 @@ def _is_dismantler(user) -> bool:
 # --- intakes ---------------------------------------------------------------------------------------------------
 
 
+# The columns of the lists' exports (apps.core.exports). No owner's identity number: the lists never show it.
+INTAKE_COLUMNS = [
+    exports.Column(gettext_lazy("VIN"), "vin"),
+    exports.Column(gettext_lazy("Plate number"), "plate_number"),
+    exports.Column(gettext_lazy("Taken in on"), "received_on"),
+    exports.Column(gettext_lazy("Battery check"), "get_outcome_display"),
+    exports.Column(gettext_lazy("Status"), "get_status_display"),
+    exports.Column(gettext_lazy("Dismantler"), "dismantler.name"),
+    exports.Column(gettext_lazy("Province"), "dismantler.get_province_display"),
+    exports.Column(gettext_lazy("Explanation"), "explanation"),
+]
+CERTIFICATE_COLUMNS = [
+    exports.Column(gettext_lazy("Certificate number"), "number"),
+    exports.Column(gettext_lazy("Issued on"), "issued_on"),
+    exports.Column(gettext_lazy("VIN"), "vin"),
+    exports.Column(gettext_lazy("Status"), "get_status_display"),
+    exports.Column(gettext_lazy("Battery handover deadline"), "handover_deadline"),
+    exports.Column(gettext_lazy("Dismantler"), "dismantler.name"),
+]
+
 @persona_required("company", "reviewer", "admin")
 def intake_list(request):
     _dismantler_gate(request)
     form = IntakeSearchForm(request.GET or None, user=request.user)
     qs = selectors.intake_list(actor=request.user, **form.filters())
+    if response := exports.export_response(request, qs, INTAKE_COLUMNS, filename="scrapping-intakes"):
+        return response
     page, query = paginate(request, qs)
     return render(request, "scrapping/intake_list.html", {
         "form": form, "page": page, "query": query, "searched": bool(query),
@@ -87,6 +111,8 @@ def lead_list(request):
     status = request.GET.get("status") if request.GET.get("status") in ("blocked", "awaiting_decision") else None
     qs = selectors.intake_list(actor=request.user, leads_only=True, province=province, dismantler=dismantler,
                                status=status, q=request.GET.get("q"))
+    if response := exports.export_response(request, qs, INTAKE_COLUMNS, filename="scrapping-leads"):
+        return response
     page, query = paginate(request, qs)
     counts = selectors.lead_counts(actor=request.user)
     provinces = dict(Province.choices)
@@ -342,6 +368,8 @@ def certificate_list(request):
     _dismantler_gate(request)
     form = CertificateSearchForm(request.GET or None, user=request.user)
     qs = selectors.certificate_list(actor=request.user, **form.filters())
+    if response := exports.export_response(request, qs, CERTIFICATE_COLUMNS, filename="scrapping-certificates"):
+        return response
     page, query = paginate(request, qs)
     calendar = WorkdayCalendar()
     rows = [(c, selectors.deadline_state(c, calendar=calendar)) for c in page.object_list]
