@@ -160,11 +160,13 @@ def enterprise_batches(batch_size: int) -> list[list[int]]:
 
 
 @service
-def reconciliation_run_split(*, actor=None, dry_run: bool = False, batch_size: int | None = None) -> ReconciliationRun:
+def reconciliation_run_split(*, actor=None, dry_run: bool = False, batch_size: int | None = None,
+                             queue: str | None = None) -> ReconciliationRun:
     """The nightly run, split across workers: records a parent run and, once committed, queues one task per batch
     of enterprises (reconciliation_run with `enterprises` and `parent`), each under its own advisory locks. The
     discrepancies are the same as one full run's (each check scopes by the discrepancy's enterprise). While a full
-    run holds the lock, the parent is recorded as skipped and nothing is queued."""
+    run holds the lock, the parent is recorded as skipped and nothing is queued. The batches go to `queue` (the
+    queue the nightly task came from, so that the workers serving it serve its batches too), else the default one."""
     from django.conf import settings
     from django.db import transaction
 
@@ -182,14 +184,15 @@ def reconciliation_run_split(*, actor=None, dry_run: bool = False, batch_size: i
         parent.save(update_fields=["status", "finished_at"])
         return parent
 
-    def queue():
+    def dispatch():
         from celery import group
 
         from apps.reconciliation.tasks import reconciliation_run_batch
 
-        group(reconciliation_run_batch.s(parent.pk, batch, dry_run) for batch in batches).apply_async()
+        group(reconciliation_run_batch.s(parent.pk, batch, dry_run) for batch in batches).apply_async(
+            **({"queue": queue} if queue else {}))
 
-    transaction.on_commit(queue)
+    transaction.on_commit(dispatch)
     return parent
 
 

@@ -1,14 +1,15 @@
 from celery import shared_task
 
 
-@shared_task(acks_late=True)
-def reconciliation_run_all() -> dict:
+@shared_task(bind=True, acks_late=True)
+def reconciliation_run_all(self) -> dict:
     """Nightly: every check for every enterprise, split into batches of enterprises that the workers share (one
     reconciliation_run_batch task each, under the parent run recorded here). While a full run is in progress this
     one is a recorded no-op."""
     from apps.reconciliation.services import reconciliation_run_split
 
-    parent = reconciliation_run_split()
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    parent = reconciliation_run_split(queue=queue)
     return {"run": parent.pk, "skipped": parent.status == parent.Status.SKIPPED, "batches": parent.children_total}
 
 

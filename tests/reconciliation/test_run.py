@@ -160,3 +160,52 @@ def test_submitting_a_report_queues_a_run_for_the_enterprise(maker, django_captu
 def test_nightly_run_is_in_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["reconciliation-nightly"]
     assert entry["task"] == "apps.reconciliation.tasks.reconciliation_run_all"
+
+
+def _snapshot() -> list[tuple]:
+    return sorted((d.kind, d.enterprise_id, d.period, d.figure, d.subject, d.expected, d.found, d.severity,
+                   tuple(d.codes), d.code_count, d.status) for d in Discrepancy.objects.all())
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_a_split_run_finds_the_same_discrepancies_as_one_full_run(batch_size, stuck, maker, carmaker, collector,
+                                                                  recycler, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.filings import services as filing_services
+    from apps.reconciliation.services import reconciliation_run_split
+
+    dark = registered(maker, occurred_at=days_ago(200))
+    battery_services.battery_declare_waste(actor=maker, code=dark, occurred_at=days_ago(100))
+    refused = registered(maker, occurred_at=days_ago(30))
+    battery_services.battery_hand_over(actor=maker, code=refused, recipient=collector.enterprise,
+                                       occurred_at=days_ago(21))
+    battery_services.battery_refuse(actor=collector, code=refused, reason="无法接收", occurred_at=days_ago(20))
+    month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    report = filing_services.monthly_report_create(actor=carmaker, month=month, counts={"received": 3, "in_stock": 1})
+    filing_services.filing_submit(actor=carmaker, filing_id=report.pk)
+
+    full = reconciliation_run()
+    expected = _snapshot()
+    assert len({row[0] for row in expected}) >= 4  # several checks, several enterprises
+    Discrepancy.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        parent = reconciliation_run_split(batch_size=batch_size)
+    parent.refresh_from_db()
+    assert _snapshot() == expected
+    assert parent.status == "succeeded" and parent.counts == full.counts and parent.closed == 0
+    assert parent.children.count() == parent.children_total > 1
+
+
+def test_the_command_queues_a_split_run(stuck, carmaker, django_capture_on_commit_callbacks):
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("reconcile", "--split", "--batch-size", "1", stdout=out)
+    parent = ReconciliationRun.objects.get(parent__isnull=True)
+    assert f"run {parent.pk}: {parent.children_total} batches" in out.getvalue()
+    assert Discrepancy.objects.get().enterprise_id == carmaker.enterprise.pk
+    with pytest.raises(CommandError):
+        call_command("reconcile", "--split", "--enterprise", carmaker.enterprise.uscc, stdout=io.StringIO())
