@@ -36,7 +36,23 @@ def world(alice_co, alice, alice_filer, bob, reviewer):
         "reviewer": reviewer.pk,
         **_filing_world(alice),
         "discrepancy": _discrepancy_world(alice_co),
+        "enforcement_action": _enforcement_world(alice_co, reviewer),
     }
+
+
+def _enforcement_world(alice_co, reviewer) -> int:
+    """A warning issued to Alice's enterprise (Fujian), drafted by `reviewer`, approved by a second reviewer."""
+    from apps.accounts.models import User
+    from apps.enforcement import services as enforcement_services
+    from tests.factories import UserFactory
+
+    action = enforcement_services.enforcement_action_create(
+        actor=reviewer, enterprise_id=alice_co.pk, kind="warning", facts="x", legal_basis="y",
+        deadline=timezone.localdate() + timedelta(days=30))
+    enforcement_services.enforcement_action_submit(actor=reviewer, action_id=action.pk)
+    second = UserFactory(username="second_rita", kind=User.Kind.REVIEWER, reviewer_provinces=["35"])
+    enforcement_services.enforcement_action_approve(actor=second, action_id=action.pk)
+    return action.pk
 
 
 def _discrepancy_world(alice_co) -> int:
@@ -202,6 +218,40 @@ CASES = [
     ("reconciliation:review_dashboard_data", "get", "/review/oversight/data.json", "bob", 403),
     ("reconciliation:review_dashboard_csv", "get", "/review/oversight/flows.csv", "anon", LOGIN),
     ("reconciliation:review_dashboard_csv", "get", "/review/oversight/flows.csv", "bob", 403),
+    # enforcement: the enterprise's issued actions ({enforcement_action}: a warning issued to Alice's enterprise)
+    ("enforcement:list", "get", "/enforcement/", "anon", LOGIN),
+    ("enforcement:list", "get", "/enforcement/", "reviewer", 403),
+    ("enforcement:detail", "get", "/enforcement/{enforcement_action}/", "anon", LOGIN),
+    ("enforcement:detail", "get", "/enforcement/{enforcement_action}/", "bob", 404),
+    ("enforcement:detail", "post", "/enforcement/{enforcement_action}/", "bob", 404),
+    ("enforcement:detail", "get", "/enforcement/{enforcement_action}/", "reviewer", 403),
+    ("enforcement:answer_attachment", "get", "/enforcement/{enforcement_action}/answer.pdf", "anon", LOGIN),
+    ("enforcement:answer_attachment", "get", "/enforcement/{enforcement_action}/answer.pdf", "bob", 404),
+    ("enforcement:answer_attachment", "get", "/enforcement/{enforcement_action}/answer.pdf", "reviewer_gd", 404),
+    # enforcement: the reviewers' side (four eyes and scoping: tests/enforcement/)
+    ("enforcement:review_list", "get", "/review/enforcement/", "anon", LOGIN),
+    ("enforcement:review_list", "get", "/review/enforcement/", "bob", 403),
+    ("enforcement:create", "get", "/review/enforcement/new/", "anon", LOGIN),
+    ("enforcement:create", "get", "/review/enforcement/new/", "bob", 403),
+    ("enforcement:review_detail", "get", "/review/enforcement/{enforcement_action}/", "anon", LOGIN),
+    ("enforcement:review_detail", "get", "/review/enforcement/{enforcement_action}/", "bob", 403),
+    ("enforcement:review_detail", "get", "/review/enforcement/{enforcement_action}/", "reviewer_gd", 404),
+    ("enforcement:edit", "get", "/review/enforcement/{enforcement_action}/edit/", "anon", LOGIN),
+    ("enforcement:edit", "get", "/review/enforcement/{enforcement_action}/edit/", "reviewer_gd", 404),
+    ("enforcement:submit", "post", "/review/enforcement/{enforcement_action}/submit/", "anon", LOGIN),
+    ("enforcement:submit", "post", "/review/enforcement/{enforcement_action}/submit/", "bob", 403),
+    ("enforcement:submit", "post", "/review/enforcement/{enforcement_action}/submit/", "reviewer_gd", 404),
+    ("enforcement:approve", "post", "/review/enforcement/{enforcement_action}/approve/", "anon", LOGIN),
+    ("enforcement:approve", "post", "/review/enforcement/{enforcement_action}/approve/", "bob", 403),
+    ("enforcement:approve", "post", "/review/enforcement/{enforcement_action}/approve/", "reviewer_gd", 404),
+    ("enforcement:refuse", "post", "/review/enforcement/{enforcement_action}/refuse/", "anon", LOGIN),
+    ("enforcement:refuse", "post", "/review/enforcement/{enforcement_action}/refuse/", "reviewer_gd", 404),
+    ("enforcement:close", "post", "/review/enforcement/{enforcement_action}/close/", "anon", LOGIN),
+    ("enforcement:close", "post", "/review/enforcement/{enforcement_action}/close/", "bob", 403),
+    ("enforcement:close", "post", "/review/enforcement/{enforcement_action}/close/", "reviewer_gd", 404),
+    ("enforcement:discrepancy_decide", "get", "/review/discrepancies/{discrepancy}/decide/", "anon", LOGIN),
+    ("enforcement:discrepancy_decide", "get", "/review/discrepancies/{discrepancy}/decide/", "bob", 403),
+    ("enforcement:discrepancy_decide", "post", "/review/discrepancies/{discrepancy}/decide/", "reviewer_gd", 404),
     # scrapping: the dismantler's bulk-file intake (bob's enterprise is no dismantler; regulators upload nothing;
     # another dismantler's file is a 404: tests/scrapping/test_intake_file.py)
     ("scrapping:intake_file", "get", "/scrapping/intakes/file/", "anon", LOGIN),
@@ -258,7 +308,8 @@ def _url_names(patterns, namespace=""):
 
 def test_every_page_has_an_access_case():
     names = {n for n in _url_names(get_resolver().url_patterns)
-             if n.split(":")[0] in {"accounts", "core", "enterprises", "filings", "deadlines", "reconciliation"}}
+             if n.split(":")[0] in {"accounts", "core", "enterprises", "filings", "deadlines", "reconciliation",
+                                    "enforcement"}}
     covered = {case[0] for case in CASES}
     assert names - covered == set(), "pages without an anonymous/outsider case"
     # and each has an anonymous case or an outsider case
