@@ -96,3 +96,30 @@ class EnterpriseSearchForm(forms.Form):
     q = forms.CharField(label=_("Name or credit code"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All statuses"))] + list(Enterprise.Status.choices))
     province = forms.ChoiceField(label=_("Province"), required=False, choices=[("", _("All provinces"))] + list(Province.choices))
+
+
+class LicenceApplicationForm(forms.Form):
+    """Shape only; the service names the rule a value breaks (capacity, dates, overlap, recycler role)."""
+
+    number = forms.CharField(label=_("Licence number"), max_length=64,
+                             help_text=_("As printed on the licence document issued by the provincial authority."))
+    scopes = forms.MultipleChoiceField(label=_("Scope"), choices=LicenceScope.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+    chemistries = forms.MultipleChoiceField(label=_("Chemistries"), choices=Chemistry.choices,
+                                            widget=forms.CheckboxSelectMultiple)
+    # Text, not a number field: the service says why a value is not a capacity.
+    annual_capacity_tonnes = forms.CharField(label=_("Annual capacity (tonnes)"), max_length=30)
+    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_to = forms.DateField(label=_("Valid to"), widget=forms.DateInput(attrs={"type": "date"}))
+    address = forms.CharField(label=_("Plant address"), max_length=300)
+    document = forms.FileField(label=_("Licence document (PDF)"))
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["document"].required = False
+            self.fields["document"].help_text = _("Leave empty to keep the document already attached.")
+
+    def data_for_service(self) -> dict:
+        return {k: self.cleaned_data[k] for k in ("number", "scopes", "chemistries", "annual_capacity_tonnes",
+                                                  "valid_from", "valid_to", "address")}

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.core.choices import Chemistry, Province
-from apps.core.errors import DomainError, ErrorCode
+from apps.core.errors import DomainError, ErrorCode, NotFound
 from apps.core.services import service
 from apps.core.validators import check_pdf_upload, reject_markup
 from apps.enterprises import rules as enterprise_rules
@@ -490,3 +490,121 @@ def recycler_licence_reinstate(*, actor, licence: RecyclerLicence, reason: str) 
 @service
 def recycler_licence_revoke(*, actor, licence: RecyclerLicence, reason: str) -> RecyclerLicence:
     return _licence_change(actor, licence, LicenceChange.Action.REVOKED, reason)
+
+
+# --- licence applications (filing kind licence_application; ADR 0012) ----------------------------------------
+
+
+def _licence_application_terms(enterprise: Enterprise, data: dict, *, exclude_filing=None) -> dict:
+    """Check what a recycler asks for: the rules of a grant (ADR 0003) said now, not only when an admin grants."""
+    if not enterprise.has_role(EnterpriseRole.RECYCLER):
+        raise DomainError(code=ErrorCode.NOT_A_RECYCLER, field="enterprise",
+                          message=_("Only an enterprise with the recycler role can apply for a recycler licence; "
+                                    "yours is registered as: %(roles)s.") % {"roles": ", ".join(enterprise.roles_display())})
+    number = reject_markup(str(data.get("number") or "").strip(), field="number")
+    if not number:
+        raise DomainError(code=ErrorCode.INVALID, message=_("This field is required."), field="number")
+    if len(number) > 64:
+        raise DomainError(code=ErrorCode.INVALID, field="number",
+                          message=_("A licence number has at most 64 characters."))
+    valid_from, valid_to = data.get("valid_from"), data.get("valid_to")
+    for field, value in (("valid_from", valid_from), ("valid_to", valid_to)):
+        if not isinstance(value, date):
+            raise DomainError(code=ErrorCode.LICENCE_DATES_INVALID, field=field,
+                              message=_("Give the date as YYYY-MM-DD."))
+    scopes, chemistries, capacity = _licence_terms(
+        scopes=data.get("scopes"), chemistries=data.get("chemistries"),
+        annual_capacity_tonnes=data.get("annual_capacity_tonnes"), valid_from=valid_from, valid_to=valid_to,
+        today=timezone.localdate())
+    if capacity >= Decimal("1000000000"):
+        raise DomainError(code=ErrorCode.LICENCE_CAPACITY_INVALID, field="annual_capacity_tonnes",
+                          message=_("Annual capacity must be a number of tonnes greater than zero."))
+    address = reject_markup(str(data.get("address") or "").strip(), field="address")
+    if not address:
+        raise DomainError(code=ErrorCode.INVALID, message=_("This field is required."), field="address")
+    if RecyclerLicence.objects.filter(number=number).exists():
+        raise DomainError(code=ErrorCode.LICENCE_NUMBER_TAKEN,
+                          message=_("Licence number %(number)s is already used.") % {"number": number}, field="number")
+    overlapping = (RecyclerLicence.objects.filter(enterprise=enterprise, valid_from__lte=valid_to,
+                                                  valid_to__gte=valid_from)
+                   .exclude(status=RecyclerLicence.Status.REVOKED).first())
+    if overlapping is not None:
+        raise DomainError(
+            code=ErrorCode.LICENCE_OVERLAP, field="valid_from",
+            message=_("Licence %(number)s of this enterprise already covers %(start)s to %(end)s; the periods may not overlap.")
+            % {"number": overlapping.number, "start": overlapping.valid_from, "end": overlapping.valid_to})
+    return {"number": number, "scopes": scopes, "chemistries": chemistries, "annual_capacity_tonnes": capacity,
+            "valid_from": valid_from, "valid_to": valid_to, "address": address[:300]}
+
+
+def _attach_licence_document(application: LicenceApplication, document) -> None:
+    check_pdf_upload(document, field="document", max_bytes=settings.BUSINESS_LICENCE_MAX_BYTES)
+    application.document_name = reject_markup(str(document.name or ""), field="document")[:200]
+    application.document.save("licence.pdf", document, save=False)
+
+
+@service
+def licence_application_create(*, actor, data: dict, document) -> "Filing":
+    """A draft licence application of the actor's enterprise (a recycler): the terms asked for and the licence
+    document (PDF, judged by its first bytes)."""
+    from apps.filings import rules as filing_rules
+    from apps.filings.models import Filing, FilingKind
+    from apps.filings.services import _require_side
+
+    _require_side(actor, filing_rules.COMPANY)
+    enterprise = Enterprise.objects.select_for_update().get(pk=actor.membership.enterprise_id)
+    terms = _licence_application_terms(enterprise, data)
+    if document is None:
+        raise DomainError(code=ErrorCode.FILE_NOT_PDF, message=_("Attach the licence document as a PDF."),
+                          field="document")
+    filing = Filing.objects.create(kind=FilingKind.LICENCE_APPLICATION, enterprise=enterprise,
+                                   province=enterprise.province, created_by=actor, updated_by=actor)
+    application = LicenceApplication(filing=filing, **terms)
+    _attach_licence_document(application, document)
+    application.save()
+    return filing
+
+
+@service
+def licence_application_update(*, actor, filing_id, data: dict, document=None) -> "Filing":
+    """Correct a draft, or an application returned for correction (a new document is optional)."""
+    from apps.filings import rules as filing_rules
+    from apps.filings.services import _locked, _require_side
+
+    _require_side(actor, filing_rules.COMPANY)
+    filing = _locked(actor, filing_id)
+    if filing.kind != "licence_application":
+        raise NotFound()
+    if filing.status not in filing_rules.EDITABLE_STATUSES:
+        raise DomainError(code=ErrorCode.FILING_NOT_EDITABLE, status=409,
+                          message=_("Only a draft or a filing returned for correction can be changed."))
+    enterprise = Enterprise.objects.select_for_update().get(pk=filing.enterprise_id)
+    terms = _licence_application_terms(enterprise, data)
+    application = LicenceApplication.objects.get(filing=filing)
+    for key, value in terms.items():
+        setattr(application, key, value)
+    if document is not None:
+        _attach_licence_document(application, document)
+    application.save()
+    filing.updated_by = actor
+    filing.save(update_fields=["updated_by", "updated_at"])
+    return filing
+
+
+def licence_application_moved(filing, *, actor, action: str, comment: str) -> None:
+    """Called by the filings workflow inside its transaction: reviewers review a licence application, but only an
+    administrator's approval grants the licence, through recycler_licence_grant (overlap checked under the
+    enterprise's row lock, ADR 0003), in the same transaction as the approval."""
+    if action != "approve":
+        return
+    if getattr(actor, "kind", None) != "admin":
+        raise DomainError(code=ErrorCode.PERMISSION_DENIED, status=403, field="decision",
+                          message=_("Only an administrator grants a recycler licence; a reviewer may return or "
+                                    "reject the application, or pass it to an administrator."))
+    application = LicenceApplication.objects.select_for_update().get(filing=filing)
+    licence = recycler_licence_grant(
+        actor=actor, enterprise=filing.enterprise, number=application.number, scopes=application.scopes,
+        chemistries=application.chemistries, annual_capacity_tonnes=application.annual_capacity_tonnes,
+        valid_from=application.valid_from, valid_to=application.valid_to)
+    application.licence = licence
+    application.save(update_fields=["licence"])

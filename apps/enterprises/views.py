@@ -97,8 +97,14 @@ def application(request):
     enterprise = request.user.enterprise
     if enterprise.status == Enterprise.Status.ACTIVE:
         return redirect("enterprises:profile")
+    from apps.filings.forms import CommentForm
+
+    registration = getattr(enterprise, "registration", None) if hasattr(enterprise, "registration") else None
+    filing = registration.filing if registration is not None else None
     return render(request, "enterprises/application.html", {
         "enterprise": enterprise, "changes": enterprise.status_changes.select_related("actor")[:50],
+        "filing": filing, "comment_form": CommentForm(),
+        "comments": filing.comments.select_related("author") if filing is not None else [],
     })
 
 
@@ -385,3 +391,97 @@ def licence_detail(request, pk: int):
         "licence": licence, "form": form, "changes": licence.changes.select_related("actor"),
         "scopes": dict(LicenceScope.choices),
     })
+
+
+# --- licence applications (a filing: the shared detail, review and thread pages do the rest) ----------------
+
+
+@persona_required("company")
+@require_http_methods(["GET", "POST"])
+def licence_application_create(request):
+    from apps.enterprises.forms import LicenceApplicationForm
+
+    form = LicenceApplicationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            filing = services.licence_application_create(actor=request.user, data=form.data_for_service(),
+                                                         document=form.cleaned_data["document"])
+        except DomainError as exc:
+            if exc.status == 403:
+                from django.core.exceptions import PermissionDenied
+
+                raise PermissionDenied(str(exc.message))
+            if exc.field in form.fields:
+                add_domain_error(form, exc)
+            else:
+                form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Draft saved. Check it, then submit it for review."))
+            return redirect("filings:detail", pk=filing.pk)
+    return render(request, "enterprises/licence_application_form.html", {"form": form, "filing": None})
+
+
+@persona_required("company")
+@require_http_methods(["GET", "POST"])
+@_not_found
+def licence_application_edit(request, pk: int):
+    from apps.enterprises.forms import LicenceApplicationForm
+    from apps.filings.selectors import filing_get
+
+    filing = filing_get(actor=request.user, pk=pk)
+    if filing.kind != "licence_application":
+        raise Http404
+    application = filing.licence_application
+    initial = {k: getattr(application, k) for k in ("number", "scopes", "chemistries", "annual_capacity_tonnes",
+                                                    "valid_from", "valid_to", "address")}
+    form = LicenceApplicationForm(request.POST or None, request.FILES or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.licence_application_update(actor=request.user, filing_id=filing.pk,
+                                                data=form.data_for_service(),
+                                                document=form.cleaned_data.get("document") or None)
+        except DomainError as exc:
+            if exc.field in form.fields:
+                add_domain_error(form, exc)
+            else:
+                messages.error(request, str(exc.message))
+                return redirect("filings:detail", pk=pk)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("filings:detail", pk=pk)
+    return render(request, "enterprises/licence_application_form.html", {"form": form, "filing": filing})
+
+
+@persona_required("company", "reviewer", "admin")
+@_not_found
+def licence_application_document(request, pk: int):
+    from apps.filings.selectors import filing_get
+
+    filing = filing_get(actor=request.user, pk=pk)
+    if filing.kind != "licence_application" or not filing.licence_application.document:
+        raise Http404
+    return FileResponse(filing.licence_application.document.open("rb"), content_type="application/pdf",
+                        filename=f"licence-application-{filing.pk}.pdf")
+
+
+@persona_required("company")
+@require_POST
+def application_comment(request):
+    """The applicant writes in the registration's comment thread (the shared filing pages are not open to an
+    enterprise that is not active yet)."""
+    from apps.filings.forms import CommentForm
+    from apps.filings.services import filing_comment_add
+
+    enterprise = request.user.enterprise
+    form = CommentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            filing = services._registration_filing(enterprise, actor=request.user)
+            filing_comment_add(actor=request.user, filing_id=filing.pk, body=form.cleaned_data["body"],
+                               attachment=form.cleaned_data["attachment"])
+            messages.success(request, _("Comment added."))
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+    else:
+        messages.error(request, _("Write a comment."))
+    return redirect("enterprises:application")

@@ -82,7 +82,9 @@ def build_world(*, alice_co, alice, alice_filer, bob, reviewer) -> World:
     bob_filing = filing_services.monthly_report_create(actor=bob, month=month, counts={"produced": 0})
 
     discrepancy = _discrepancy(alice_co)
+    recovery_report, explanation = _recovery_report_and_explanation(alice, discrepancy)
     enforcement_action = _enforcement_action(alice_co, alice, reviewer, code)
+    licence_application = _licence_application(alice)
 
     world = World()
     world.ids = {
@@ -93,13 +95,43 @@ def build_world(*, alice_co, alice, alice_filer, bob, reviewer) -> World:
         "intake_file": intake_file.pk, "filing": filing.pk, "filing_comment": comment.pk,
         "api_key": key.pk, "filer_membership": Membership.objects.get(user=alice_filer).pk,
         "reviewer": reviewer.pk, "bob_filing": bob_filing.pk, "discrepancy": discrepancy,
-        "enforcement_action": enforcement_action,
+        "recovery_report": recovery_report, "explanation": explanation,
+        "enforcement_action": enforcement_action, "licence_application": licence_application,
     }
     world.markers = [alice_co.name, alice_co.uscc, code, stock_code, ALICE_VIN, ALICE_VIN2, "ALICE-CERT-000777",
                      "ALICE-ERP-KEY", key.prefix, alice_filer.username, alice_filer.email, OWNER_ID,
-                     "爱丽丝的说明", "爱丽丝 X1", "爱丽丝的违规事实", "爱丽丝的答复"]
+                     "爱丽丝的说明", "爱丽丝 X1", "ALICE-LIC-APPL-9", "爱丽丝的解释", "爱丽丝的违规事实", "爱丽丝的答复"]
     world.named = {"name": alice_co.name, "uscc": alice_co.uscc}
     return world
+
+
+def _licence_application(alice) -> int:
+    """A submitted application of Alice's (a recycler) to renew her listing after her current licence."""
+    from apps.enterprises.services import licence_application_create
+
+    today = timezone.localdate()
+    filing = licence_application_create(actor=alice, document=pdf_upload(), data={
+        "number": "ALICE-LIC-APPL-9", "scopes": ["dismantling"], "chemistries": ["E"],
+        "annual_capacity_tonnes": "500", "valid_from": today + dt.timedelta(days=301),
+        "valid_to": today + dt.timedelta(days=700), "address": "福州市马尾区1号"})
+    filing_services.filing_submit(actor=alice, filing_id=filing.pk)
+    return filing.pk
+
+
+def _recovery_report_and_explanation(alice, discrepancy) -> tuple:
+    """Alice's enterprise is a licensed recycler: a submitted recovery report for this month (its licence began
+    yesterday) and a submitted explanation of her discrepancy."""
+    from apps.filings import explanation_services, recovery_services
+
+    report = recovery_services.recovery_report_create(actor=alice, month=timezone.localdate(),
+                                                      inputs={"E": "1000"}, outputs={"ni": "75"})
+    filing_services.filing_submit(actor=alice, filing_id=report.pk)
+    if discrepancy is None:
+        return report.pk, None
+    explanation = explanation_services.explanation_create(actor=alice, discrepancy_id=discrepancy,
+                                                          text="爱丽丝的解释")
+    filing_services.filing_submit(actor=alice, filing_id=explanation.pk)
+    return report.pk, explanation.pk
 
 
 def _discrepancy(alice_co) -> int | None:

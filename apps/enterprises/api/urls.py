@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.enterprises.api import views
+from apps.enterprises.api import licence_applications, views
 
 urlpatterns = [
     path("enterprise/", views.OwnEnterpriseAPI.as_view(), name="api-own-enterprise"),
@@ -12,6 +12,10 @@ urlpatterns = [
     path("enterprise/api-keys/", views.APIKeyListAPI.as_view(), name="api-keys"),
     path("enterprise/api-keys/<int:pk>/revoke/", views.APIKeyRevokeAPI.as_view(), name="api-key-revoke"),
     path("registrations/", views.RegistrationAPI.as_view(), name="api-registrations"),
+    path("licence-applications/", licence_applications.LicenceApplicationCreateAPI.as_view(),
+         name="api-licence-applications"),
+    path("licence-applications/<int:pk>/", licence_applications.LicenceApplicationUpdateAPI.as_view(),
+         name="api-licence-application"),
     path("public/licensed-recyclers/", views.PublicLicensedRecyclersAPI.as_view(), name="api-public-recyclers"),
     path("admin/licences/", views.LicenceListAPI.as_view(), name="api-licences"),
     path("admin/licences/<int:pk>/suspend/", views.LicenceActionAPI.as_view(action="suspend"), name="api-licence-suspend"),
