@@ -82,6 +82,10 @@ ROUTES: dict[str, Rule] = {
     "enterprises:licensed_recyclers": Rule(public=True, shows_alice_on_purpose=True),
     "enterprises:application": Rule(),
     "enterprises:application_edit": Rule(),
+    "enterprises:application_comment": Rule(),
+    "enterprises:licence_application_create": Rule(),
+    "enterprises:licence_application_edit": Rule(p(pk="licence_application")),
+    "enterprises:licence_application_document": Rule(p(pk="licence_application")),
     "enterprises:profile": Rule(),
     "enterprises:staff": Rule(),
     "enterprises:staff_deactivate": Rule(p(pk="filer_membership")),
@@ -180,6 +184,8 @@ ROUTES: dict[str, Rule] = {
     "api-registrations": Rule(public=True),
     "api-public-recyclers": Rule(public=True, shows_alice_on_purpose=True),
     "api-licences": Rule(),
+    "api-licence-applications": Rule(),
+    "api-licence-application": Rule(p(pk="licence_application")),
     "api-licence-suspend": Rule(p(pk="licence")),
     "api-licence-reinstate": Rule(p(pk="licence")),
     "api-licence-revoke": Rule(p(pk="licence")),
@@ -304,7 +310,7 @@ GHOST_IDS = {"alice_co": 999999, "licence": 999999, "battery_code": "0PAPE01ABCD
              "bulk_import": 999999, "intake_file": 999999, "filing": 999999, "filing_comment": 999999,
              "api_key": 999999, "filer_membership": 999999, "reviewer": 999999, "discrepancy": 999999,
              "recovery_report": 999999, "explanation": 999999,
-             "enforcement_action": 999999}
+             "enforcement_action": 999999, "licence_application": 999999}
 
 PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>")
 

@@ -83,6 +83,8 @@ def build_world(*, alice_co, alice, alice_filer, bob, reviewer) -> World:
 
     discrepancy = _discrepancy(alice_co)
     recovery_report, explanation = _recovery_report_and_explanation(alice, discrepancy)
+    enforcement_action = _enforcement_action(alice_co, alice, reviewer, code)
+    licence_application = _licence_application(alice)
 
     world = World()
     world.ids = {
@@ -94,12 +96,26 @@ def build_world(*, alice_co, alice, alice_filer, bob, reviewer) -> World:
         "api_key": key.pk, "filer_membership": Membership.objects.get(user=alice_filer).pk,
         "reviewer": reviewer.pk, "bob_filing": bob_filing.pk, "discrepancy": discrepancy,
         "recovery_report": recovery_report, "explanation": explanation,
+        "enforcement_action": enforcement_action, "licence_application": licence_application,
     }
     world.markers = [alice_co.name, alice_co.uscc, code, stock_code, ALICE_VIN, ALICE_VIN2, "ALICE-CERT-000777",
                      "ALICE-ERP-KEY", key.prefix, alice_filer.username, alice_filer.email, OWNER_ID,
-                     "爱丽丝的说明", "爱丽丝 X1", "爱丽丝的解释"]
+                     "爱丽丝的说明", "爱丽丝 X1", "ALICE-LIC-APPL-9", "爱丽丝的解释", "爱丽丝的违规事实", "爱丽丝的答复"]
     world.named = {"name": alice_co.name, "uscc": alice_co.uscc}
     return world
+
+
+def _licence_application(alice) -> int:
+    """A submitted application of Alice's (a recycler) to renew her listing after her current licence."""
+    from apps.enterprises.services import licence_application_create
+
+    today = timezone.localdate()
+    filing = licence_application_create(actor=alice, document=pdf_upload(), data={
+        "number": "ALICE-LIC-APPL-9", "scopes": ["dismantling"], "chemistries": ["E"],
+        "annual_capacity_tonnes": "500", "valid_from": today + dt.timedelta(days=301),
+        "valid_to": today + dt.timedelta(days=700), "address": "福州市马尾区1号"})
+    filing_services.filing_submit(actor=alice, filing_id=filing.pk)
+    return filing.pk
 
 
 def _recovery_report_and_explanation(alice, discrepancy) -> tuple:
@@ -130,3 +146,23 @@ def _discrepancy(alice_co) -> int | None:
     return Discrepancy.objects.create(enterprise=alice_co, period=_last_month(), kind=Check.values[0],
                                       expected=1, found=2, severity=Severity.values[0], first_seen=now,
                                       last_seen=now).pk
+
+
+def _enforcement_action(alice_co, alice, reviewer, code) -> int:
+    """A fine issued to Alice's enterprise (drafted by `reviewer`, approved by a second reviewer of Fujian) and
+    answered with a PDF: its pages and endpoints belong to Alice and the reviewers of her province only."""
+    from apps.accounts.models import User
+    from apps.batteries.models import BatteryEvent
+    from apps.enforcement import services as enforcement_services
+    from tests.factories import UserFactory
+
+    second = UserFactory(username="fj_second", kind=User.Kind.REVIEWER, reviewer_provinces=["35"])
+    event = BatteryEvent.objects.filter(actor=alice_co, battery__code=code).order_by("seq").first()
+    action = enforcement_services.enforcement_action_create(
+        actor=reviewer, enterprise_id=alice_co.pk, kind="fine", amount="7731", facts="爱丽丝的违规事实",
+        legal_basis="《暂行办法》", deadline=timezone.localdate() + dt.timedelta(days=30), event_ids=[event.pk])
+    enforcement_services.enforcement_action_submit(actor=reviewer, action_id=action.pk)
+    enforcement_services.enforcement_action_approve(actor=second, action_id=action.pk)
+    enforcement_services.enforcement_action_answer(actor=alice, action_id=action.pk, text="爱丽丝的答复",
+                                                   attachment=pdf_upload())
+    return action.pk
