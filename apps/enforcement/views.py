@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.core import exports
 from apps.core.decorators import persona_required
 from apps.core.errors import DomainError, NotFound
 from apps.core.forms import add_domain_error
@@ -54,10 +55,32 @@ def _history(action):
 # --- the reviewers' side ----------------------------------------------------------------------------------------
 
 
+def _export_columns() -> list:
+    from django.utils.translation import gettext_lazy
+
+    return [
+        exports.Column(gettext_lazy("No."), "pk"),
+        exports.Column(gettext_lazy("Kind"), "get_kind_display"),
+        exports.Column(gettext_lazy("Enterprise"), "enterprise.name"),
+        exports.Column(gettext_lazy("Unified social credit code"), "enterprise.uscc"),
+        exports.Column(gettext_lazy("Province"), "get_province_display"),
+        exports.Column(gettext_lazy("Amount (yuan)"), "amount"),
+        exports.Column(gettext_lazy("Status"), "get_status_display"),
+        exports.Column(gettext_lazy("Deadline to comply"), "deadline"),
+        exports.Column(gettext_lazy("Issued"), "issued_at"),
+        exports.Column(gettext_lazy("Outcome"), "get_outcome_display"),
+        exports.Column(gettext_lazy("Drafted by"), lambda a: a.created_by.username if a.created_by else ""),
+        exports.Column(gettext_lazy("Approved by"), lambda a: a.approved_by.username if a.approved_by else ""),
+        exports.Column(gettext_lazy("Facts"), "facts"),
+    ]
+
+
 @persona_required("reviewer", "admin")
 def review_list(request):
     form = ListFilterForm(request.GET or None)
     queryset = selectors.action_list(actor=request.user, **form.filters())
+    if response := exports.export_response(request, queryset, _export_columns(), filename="enforcement-actions"):
+        return response
     page, query = paginate(request, queryset)
     return render(request, "enforcement/review_list.html", {"form": form, "page": page, "query": query})
 

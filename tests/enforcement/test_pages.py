@@ -141,3 +141,20 @@ def test_resolving_needs_a_comment_on_the_page(reviewer, reviewer_gd, alice_disc
 def test_pages_render_in_english_too(reviewer, issued):
     page = page_text(signed_in(reviewer).get(f"/en/review/enforcement/{issued.pk}/"))
     assert "Order to correct" in page and "Evidence" in page
+
+
+def test_the_reviewer_list_exports_what_it_shows(reviewer, reviewer_gd, issued):
+    client = signed_in(reviewer)
+    response = client.get("/en/review/enforcement/?export=csv&status=issued")
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Deadline to comply" in text.splitlines()[0] and str(issued.pk) in text
+    xlsx = client.get("/review/enforcement/?export=xlsx")
+    assert xlsx.status_code == 200 and xlsx["Content-Disposition"].endswith('.xlsx"')
+    outsider = signed_in(reviewer_gd).get("/en/review/enforcement/?export=csv")
+    assert str(issued.enterprise.name) not in b"".join(outsider.streaming_content).decode("utf-8-sig")
+
+
+def test_the_discrepancy_page_leads_to_the_decision(reviewer, alice_discrepancy):
+    page = signed_in(reviewer).get(f"/review/discrepancies/{alice_discrepancy.pk}/")
+    assert f"/review/discrepancies/{alice_discrepancy.pk}/decide/" in page.content.decode()
