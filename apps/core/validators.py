@@ -39,9 +39,10 @@ def check_pdf_upload(upload, *, field: str, max_bytes: int) -> None:
             field=field,
         )
     upload.seek(0)
-    head = upload.read(1024)
+    head = upload.read(len(PDF_MAGIC))
     upload.seek(0)
-    if PDF_MAGIC not in head[:1024]:
+    # At the very start: "%PDF-" anywhere in the first KB let an HTML page with that text pass as a PDF.
+    if head != PDF_MAGIC:
         raise DomainError(
             code=ErrorCode.FILE_NOT_PDF,
             message=_("The file is not a PDF document (it does not start with %%PDF-)."),
