@@ -222,7 +222,7 @@ class Metal(models.TextChoices):
 
 class ChemistryComposition(models.Model):
     """The typical mass fraction of each metal in a whole pack of one chemistry (kg of metal per kg of pack): the
-    portal's "composition table as data" behind the expected content of a recovery report (ADR 0012).
+    portal's "composition table as data" behind the expected content of a recovery report (ADR 0014).
 
     Seeded by migration 0003 with round, deliberately typical values for a complete pack (cells about 70 % of the
     pack mass, cathode about 30 % of the cell), worked from the cathode's stoichiometry and published pack
@@ -232,8 +232,8 @@ class ChemistryComposition(models.Model):
       * LFP: Li 1.0 %, Cu 8.5 %, Al 18 %, no Ni/Co/Mn; LMO: Mn 12.8 %, Li 0.8 %; LCO: Co 12.6 %, Li 1.5 %;
       * NiMH: Ni 26 %, Co 3 %, Mn 1 % (AB5 alloy), no Li; LTO (with an LMO cathode): Mn 10 %, Li 2 %;
       * supercapacitor: Al 25 %, Cu 2 %; "other": no metal assumed (any output from it is for a reviewer to judge).
-    Admins may adjust a row; each report keeps the fractions it was computed with (RecoveryReport.fractions), so
-    a later change never rewrites a filed report's rates.
+    A change is a data migration (no admin page yet, ADR 0005); each report keeps the fractions it was computed
+    with (RecoveryReport.fractions), so a later change never rewrites a filed report's rates.
     """
 
     chemistry = models.CharField(_("chemistry"), max_length=1, unique=True,

@@ -1,4 +1,4 @@
-"""Recovery (utilization) report arithmetic. Pure: no ORM, Decimal throughout (ADR 0012).
+"""Recovery (utilization) report arithmetic. Pure: no ORM, Decimal throughout (ADR 0014).
 
 DOMAIN.md rule 6 (industry conditions for comprehensive utilization, 2024 edition): nickel, cobalt and manganese
 are recovered at 98 % or more, lithium at 90 % or more. A report below a threshold is flagged for the reviewer;

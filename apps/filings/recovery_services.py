@@ -1,7 +1,7 @@
 """Writes of the recovery (utilization) report: a licensed recycler declares, for one month, the weight of packs it
 put into recovery by chemistry and the mass of each metal it recovered. The workflow (submit, review, return,
 approve) is the shared one in apps.filings.services; these services save the content and set the filing's flags
-(below_threshold, impossible_yield) from apps.filings.recovery_rules (ADR 0012)."""
+(below_threshold, impossible_yield) from apps.filings.recovery_rules (ADR 0014)."""
 from __future__ import annotations
 
 import datetime as dt
