@@ -1,6 +1,6 @@
 """Enforcement actions: an order to correct, a warning or a fine that a reviewer records against an enterprise,
 with links to its evidence (ledger events, filings, discrepancies), issued only after a second reviewer approves
-(four eyes), answered by the enterprise and closed by a reviewer (ADR 0012)."""
+(four eyes), answered by the enterprise and closed by a reviewer (ADR 0015)."""
 from __future__ import annotations
 
 import pghistory

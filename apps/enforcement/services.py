@@ -1,4 +1,4 @@
-"""Writes of the enforcement workflow (ADR 0012). Every entry point (page, API, the discrepancy escalation) calls
+"""Writes of the enforcement workflow (ADR 0015). Every entry point (page, API, the discrepancy escalation) calls
 these; each checks the step against apps.enforcement.rules, locks the action row and records an ActionTransition
 (who, when, from, to, why) in the same transaction. The action is looked up in the actor's visible set: another
 enterprise's action, a draft for an enterprise, or an action outside a reviewer's provinces is "not found"."""
