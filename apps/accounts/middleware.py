@@ -23,7 +23,7 @@ APPLICANT_OPEN = ALWAYS_OPEN | {
     "enterprises:application", "enterprises:application_edit", "core:dashboard", "core:home",
     "enterprises:business_licence", "enterprises:licensed_recyclers",
     "batteries:public", "scrapping:verify",
-    # the registration's comment thread (a filing; ADR 0012): write in it, open its attachments
+    # the registration's comment thread (a filing; ADR 0016): write in it, open its attachments
     "enterprises:application_comment", "filings:attachment",
 }
 

@@ -218,7 +218,7 @@ class LicenceChange(models.Model):
 
 
 class EnterpriseRegistration(models.Model):
-    """The review of an enterprise's application, as a filing of kind ``enterprise_registration`` (ADR 0012): it
+    """The review of an enterprise's application, as a filing of kind ``enterprise_registration`` (ADR 0016): it
     goes through the shared review workflow, queue, thread and notifications. The application's content is the
     Enterprise row itself (ADR 0002); this row ties the one to the other, one registration per enterprise."""
 
@@ -239,7 +239,7 @@ def licence_document_path(instance, filename: str) -> str:
 
 class LicenceApplication(models.Model):
     """A recycler asks to be listed as a licensed recycler (filing kind ``licence_application``). Reviewers
-    review it; only an admin's approval grants the licence, through ``recycler_licence_grant`` (ADR 0003, 0012)."""
+    review it; only an admin's approval grants the licence, through ``recycler_licence_grant`` (ADR 0003, 0016)."""
 
     filing = models.OneToOneField("filings.Filing", on_delete=models.PROTECT, primary_key=True,
                                   related_name="licence_application")

@@ -178,7 +178,7 @@ def enterprise_register(
     return enterprise
 
 
-# The registration is reviewed as a filing of kind enterprise_registration (ADR 0012): these services keep their
+# The registration is reviewed as a filing of kind enterprise_registration (ADR 0016): these services keep their
 # names and callers (the application and review pages, the API) and drive the shared workflow; the workflow calls
 # registration_filing_moved back for what a transition does to the enterprise.
 
@@ -492,7 +492,7 @@ def recycler_licence_revoke(*, actor, licence: RecyclerLicence, reason: str) -> 
     return _licence_change(actor, licence, LicenceChange.Action.REVOKED, reason)
 
 
-# --- licence applications (filing kind licence_application; ADR 0012) ----------------------------------------
+# --- licence applications (filing kind licence_application; ADR 0016) ----------------------------------------
 
 
 def _licence_application_terms(enterprise: Enterprise, data: dict, *, exclude_filing=None) -> dict:

@@ -51,7 +51,7 @@ def _side(actor, filing: Filing | None = None) -> str | None:
     if membership is not None and membership.enterprise.is_active:
         return rules.COMPANY
     # An applicant's enterprise is not active until its registration is approved: on that one filing (and only
-    # there) its staff act as the filing enterprise (ADR 0012).
+    # there) its staff act as the filing enterprise (ADR 0016).
     if (membership is not None and filing is not None and filing.kind == FilingKind.ENTERPRISE_REGISTRATION
             and filing.enterprise_id == membership.enterprise_id):
         return rules.COMPANY
@@ -87,7 +87,7 @@ def _move(filing: Filing, *, actor, action: str, comment: str = "", assignee=Non
 
 # Kinds whose transitions change something outside the filing (the enterprise, the licence register, a scrapping
 # intake). The kind's own app does it in the same transaction, through its own services, so that its rules stay
-# in one place (ADR 0012). Called as effect(filing, actor=, action=, comment=) with filing.status already the new
+# in one place (ADR 0016). Called as effect(filing, actor=, action=, comment=) with filing.status already the new
 # status; raising a DomainError refuses the transition and changes nothing.
 KIND_EFFECTS = {
     FilingKind.ENTERPRISE_REGISTRATION: "apps.enterprises.services.registration_filing_moved",

@@ -281,7 +281,7 @@ class IntakeFile(models.Model):
 
 class MismatchDecision(models.Model):
     """The reviewer's decision on an intake awaiting one (a different battery present), as a filing of kind
-    ``mismatch_decision`` in the shared review workflow (ADR 0012). The dismantler's explanation is the intake's;
+    ``mismatch_decision`` in the shared review workflow (ADR 0016). The dismantler's explanation is the intake's;
     evidence goes in the filing's comment thread. Approval and refusal are decided by
     ``apps.scrapping.services`` (the scrapping rules stay there)."""
 

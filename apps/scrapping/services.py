@@ -369,7 +369,7 @@ def scrapping_intake_withdraw(*, actor, intake_id) -> ScrappingIntake:
 
 def _mismatch_filing(intake: ScrappingIntake, *, actor):
     """The filing (kind mismatch_decision) that puts an intake awaiting a decision before the reviewers in the
-    shared workflow (ADR 0012); made at intake, or now for an intake that predates the workflow."""
+    shared workflow (ADR 0016); made at intake, or now for an intake that predates the workflow."""
     from apps.filings.models import FilingKind
     from apps.filings.services import filing_open_submitted
 

@@ -1,4 +1,4 @@
-"""The recycler licence application (filing kind licence_application; issue 5, ADR 0012): a recycler asks to be
+"""The recycler licence application (filing kind licence_application; issue 5, ADR 0016): a recycler asks to be
 listed; reviewers review; only an administrator's approval grants the licence, in the same transaction, through
 recycler_licence_grant. Submit → return → resubmit → approve through the services, the pages and the API; clear
 errors that change nothing; outsiders get 404."""

@@ -1,4 +1,4 @@
-"""Enterprise registration as a filing of the shared review workflow (issue 5, ADR 0012): submit → return with a
+"""Enterprise registration as a filing of the shared review workflow (issue 5, ADR 0016): submit → return with a
 comment → resubmit → approve through the services, the pages and the API; the applicant (whose enterprise is not
 active yet) acts on its own registration and nothing else; outsiders get 404."""
 from __future__ import annotations

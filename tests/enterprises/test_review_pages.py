@@ -183,7 +183,7 @@ def test_approving_activates_the_enterprise_records_it_and_mails_the_applicant(
     messages = outbox_to("applicant@example.cn")
     assert len(messages) == 1
     assert pending_co.name in messages[0].body
-    # the shared filing notification (ADR 0012), always in Chinese: "your filing was approved"
+    # the shared filing notification (ADR 0016), always in Chinese: "your filing was approved"
     assert "审核通过" in messages[0].subject
     assert "Decision recorded." in page_text(reviewer_client.get(detail(pending_co, "/en")))
 
@@ -431,7 +431,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_review_pages(anon, alice_co
 
 def test_a_reviewers_comment_with_markup_is_refused_and_changes_nothing(
         reviewer_client, applicant, pending_co, django_capture_on_commit_callbacks):
-    """The shared review workflow takes comments as plain text (ADR 0012): markup is refused on the form."""
+    """The shared review workflow takes comments as plain text (ADR 0016): markup is refused on the form."""
     response = _decide(reviewer_client, pending_co, django_capture_on_commit_callbacks,
                        decision="return", comment='<script>alert("x")</script>', confirm="on")
     assert response.status_code == 200

@@ -1,4 +1,4 @@
-"""The scrapping mismatch decision as a filing of the shared review workflow (issue 5, ADR 0012): an intake where
+"""The scrapping mismatch decision as a filing of the shared review workflow (issue 5, ADR 0016): an intake where
 a different battery is found files a mismatch_decision filing; the reviewer claims it, may return it asking for
 evidence, the dismantler answers and resubmits, and the approval (or rejection) decides the intake through the
 scrapping rule. Through the services, the pages and the API; outsiders get 404."""

@@ -1,4 +1,4 @@
-"""Licence applications over /api/v1/ (a filing of kind licence_application, ADR 0012): a recycler creates and
+"""Licence applications over /api/v1/ (a filing of kind licence_application, ADR 0016): a recycler creates and
 corrects its application here; submitting, resubmitting, the thread and the reviewers' decisions are the shared
 filing endpoints (/api/v1/filings/<id>/…), whose detail carries the application. Thin: the services decide."""
 from __future__ import annotations

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 def registrations_onto_filings(apps, schema_editor):
     """Every application still under review (pending, or returned for correction) becomes a filing of kind
-    enterprise_registration, so that it appears in the shared reviewer queue (ADR 0012). Its earlier history
+    enterprise_registration, so that it appears in the shared reviewer queue (ADR 0016). Its earlier history
     stays in EnterpriseStatusChange; the filing starts with one transition (submitted, or returned)."""
     Enterprise = apps.get_model("enterprises", "Enterprise")
     EnterpriseRegistration = apps.get_model("enterprises", "EnterpriseRegistration")

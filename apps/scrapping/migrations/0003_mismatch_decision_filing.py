@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 def mismatches_onto_filings(apps, schema_editor):
-    """Every intake awaiting a reviewer's decision becomes a filing of kind mismatch_decision (ADR 0012)."""
+    """Every intake awaiting a reviewer's decision becomes a filing of kind mismatch_decision (ADR 0016)."""
     ScrappingIntake = apps.get_model("scrapping", "ScrappingIntake")
     MismatchDecision = apps.get_model("scrapping", "MismatchDecision")
     Filing = apps.get_model("filings", "Filing")
