@@ -158,3 +158,9 @@ def test_the_reviewer_list_exports_what_it_shows(reviewer, reviewer_gd, issued):
 def test_the_discrepancy_page_leads_to_the_decision(reviewer, alice_discrepancy):
     page = signed_in(reviewer).get(f"/review/discrepancies/{alice_discrepancy.pk}/")
     assert f"/review/discrepancies/{alice_discrepancy.pk}/decide/" in page.content.decode()
+
+
+def test_pages_are_chinese_first(reviewer, alice, issued):
+    assert "责令改正" in page_text(signed_in(reviewer).get(f"/review/enforcement/{issued.pk}/"))
+    page = page_text(signed_in(alice).get(f"/enforcement/{issued.pk}/"))
+    assert "整改期限" in page and "提交答复" in page

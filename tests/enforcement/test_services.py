@@ -85,7 +85,7 @@ def test_an_issued_action_without_an_answer_is_closed_as_not_complied(reviewer, 
 
 def test_the_drafter_cannot_approve_their_own_action(reviewer, awaiting):
     error = refused("four_eyes_required", services.enforcement_action_approve, actor=reviewer, action_id=awaiting.pk)
-    assert "second reviewer" in str(error) or "第二" in str(error)
+    assert "four eyes" in str(error) or "四眼" in str(error)
     assert EnforcementAction.objects.get().status == "awaiting_approval"
     assert not ActionTransition.objects.filter(verb="approve").exists()
 
@@ -247,3 +247,17 @@ def test_an_answer_needs_text_and_its_attachment_must_be_a_pdf(alice, issued):
     services.enforcement_action_answer(actor=alice, action_id=issued.pk, text="已整改")
     refused("enforcement_transition_not_allowed", services.enforcement_action_answer, actor=alice,
             action_id=issued.pk, text="再答一次")
+
+
+def test_the_database_refuses_an_approval_by_the_drafter_too(issued, reviewer):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EnforcementAction.objects.filter(pk=issued.pk).update(approved_by=reviewer)
+
+
+def test_the_database_refuses_an_amount_on_a_warning(draft):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EnforcementAction.objects.filter(pk=draft.pk).update(amount=Decimal("5"))
