@@ -54,6 +54,7 @@ class LicenceApplicationUpdateAPI(IdempotentAPIView):
 
     @extend_schema(request={"multipart/form-data": LicenceApplicationUpdateInput},
                    responses={200: FilingDetailOutput, **ERRORS},
+                   operation_id="licence_applications_update",
                    summary="Correct a draft licence application or one returned for correction")
     def post(self, request, pk: int):
         filing = selectors.filing_get(actor=request.user, pk=pk)
