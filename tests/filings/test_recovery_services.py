@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.core.errors import DomainError
 from apps.filings import kind_selectors, recovery_services, services
 from apps.filings.models import ChemistryComposition, Filing, RecoveryInput, RecoveryReport
+from tests.batteries.conftest import maker, maker_co  # noqa: F401 — fixtures
 from tests.filings.recovery_setup import (  # noqa: F401 — fixtures
     GOOD_OUTPUTS,
     INPUTS,
@@ -165,7 +166,16 @@ def test_a_monthly_report_is_not_updated_as_a_recovery_report(alice, carol):
                                                              outputs={}), "not_found")
 
 
-def test_the_ledger_receipts_of_the_month_are_counted(recovery_draft):
-    count, weight = kind_selectors.ledger_received_weight(enterprise_id=recovery_draft.enterprise_id,
-                                                          month=recovery_draft.period)
-    assert (count, weight) == (0, None)
+def test_the_ledger_receipts_of_the_month_are_counted(carol, recovery_draft, maker):
+    """What the reviewer sees beside the report: packs the recycler received in the month and their weight."""
+    from tests.batteries.flows import delivered, registered
+
+    assert kind_selectors.ledger_received_weight(enterprise_id=recovery_draft.enterprise_id,
+                                                 month=recovery_draft.period) == (0, None)
+    for weight in ("350.5", "120"):
+        delivered(registered(maker, weight_kg=Decimal(weight)), maker, carol)
+    this_month = timezone.localdate().replace(day=1)
+    assert kind_selectors.ledger_received_weight(enterprise_id=recovery_draft.enterprise_id, month=this_month) \
+        == (2, Decimal("470.5"))
+    assert kind_selectors.ledger_received_weight(enterprise_id=recovery_draft.enterprise_id,
+                                                 month=recovery_draft.period) == (0, None)
