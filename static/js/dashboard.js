@@ -7,6 +7,11 @@
 
   var PALETTE = ["#1d4f91", "#2e8b57", "#d08c00", "#c0392b", "#7d3c98", "#16a085", "#7f8c8d", "#e67e22", "#34495e"];
 
+  // Tooltips drawn inside the canvas: ECharts' HTML tooltips carry style="" attributes, which the CSP blocks.
+  function tooltip(trigger) {
+    return { trigger: trigger, renderMode: "richText" };
+  }
+
   function seriesFor(c, type, horizontal) {
     return c.series.map(function (col) {
       return {
@@ -27,20 +32,21 @@
         names[r[0]] = true; names[r[1]] = true;
         return { source: r[0], target: r[1], value: r[2] };
       });
-      return { color: PALETTE, animation: false, tooltip: { trigger: "item" },
+      return { color: PALETTE, animation: false, tooltip: tooltip("item"),
                series: [{ type: "sankey", left: 8, right: 120, data: Object.keys(names).map(function (n) {
                  return { name: n }; }), links: links, emphasis: { focus: "adjacency" },
                  lineStyle: { color: "gradient", curveness: 0.5 } }] };
     }
     if (c.kind === "hbar") {
-      base.tooltip = { trigger: "axis", axisPointer: { type: "shadow" } };
+      base.tooltip = tooltip("axis");
+      base.tooltip.axisPointer = { type: "shadow" };
       base.xAxis = { type: "value" };
       base.yAxis = { type: "category", data: categories, inverse: true,
                      axisLabel: { width: 160, overflow: "truncate" } };
       base.series = seriesFor(c, "bar", true);
       return base;
     }
-    base.tooltip = { trigger: "axis" };
+    base.tooltip = tooltip("axis");
     base.xAxis = { type: "category", data: categories };
     base.yAxis = { type: "value" };
     base.series = seriesFor(c, c.kind === "line" ? "line" : "bar", false);
@@ -72,7 +78,7 @@
         box.textContent = data.labels.empty;
         return;
       }
-      var chart = window.echarts.init(box, null, { renderer: "svg" });
+      var chart = window.echarts.init(box, null, { renderer: "canvas" });
       chart.setOption(optionFor(c));
       chart.on("click", function (params) {
         var url = linkFor(c, params);

@@ -100,15 +100,18 @@ def load(n_ent: int, n_bat: int, n_ev: int) -> dict:
             FROM generate_series(1, {n_bat}) g""")
         cursor.execute("SELECT min(id) FROM batteries_battery")
         first_bat = cursor.fetchone()[0]
+        # kind, actor and day from different divisors of g, so that every enterprise has every kind on many days
+        # (the views then hold their realistic size: enterprises × months × kinds).
         kinds = ["produced", "produced", "installed", "swapped_out", "swapped_in", "replaced_out", "replaced_in",
                  "removed", "declared_waste", "handed_over", "received", "received", "recycled", "remanufactured"]
         kind_array = "ARRAY[" + ",".join(f"'{k}'" for k in kinds) + "]"
         timed(f"{n_ev:,} ledger events (INSERT … SELECT)", cursor.execute, f"""
             INSERT INTO batteries_batteryevent (battery_id, seq, kind, actor_id, counterparty_id, vehicle_id,
                 occurred_at, recorded_at, recorded_by_id, details, prev_hash, hash)
-            SELECT {first_bat} + g % {n_bat}, g / {n_bat} + 1, ({kind_array})[(g * 7) % {len(kinds)} + 1],
+            SELECT {first_bat} + g % {n_bat}, g / {n_bat} + 1, ({kind_array})[(g / 3) % {len(kinds)} + 1],
                    {first_ent} + (g * 13) % {n_ent}, NULL, NULL,
-                   now() - ((g % 360) || ' days')::interval - ((g % 86400) || ' seconds')::interval, now(), NULL,
+                   now() - (((g / 11) % 360) || ' days')::interval - ((g % 86400) || ' seconds')::interval, now(),
+                   NULL,
                    '{{}}', repeat('0', 64), md5(g::text) || md5(g::text)
             FROM generate_series(0, {n_ev} - 1) g""")
         timed("open discrepancies (≈3 per enterprise)", cursor.execute, """
