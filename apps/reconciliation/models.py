@@ -127,6 +127,10 @@ class ReconciliationRun(models.Model):
     def duration(self):
         return self.finished_at - self.started_at if self.finished_at else None
 
+    @property
+    def total_found(self) -> int:
+        return sum(self.counts.values()) if self.counts else 0
+
 
 # The dashboards' pre-aggregated figures (read-only models over materialized views, ADR 0013).
 from apps.reconciliation.stats import AggregateRefresh, FlowMonth, ReceivedWeightMonth, StatusCount  # noqa: E402,F401

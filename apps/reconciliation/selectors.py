@@ -35,4 +35,29 @@ def discrepancy_get(*, actor, pk) -> Discrepancy:
 
 def recent_runs(limit: int = 10) -> list[ReconciliationRun]:
     """The latest runs, for administrators (whether the nightly job ran, what it found, whether it was skipped)."""
-    return list(ReconciliationRun.objects.select_related("enterprise").order_by("-started_at", "-id")[:limit])
+    return list(run_list()[:limit])
+
+
+def run_list(*, status: str | None = None, dry_run: bool | None = None) -> QuerySet:
+    """The runs as they were started — full, per-enterprise, and split (the parent; its batches are on its detail
+    page) — newest first, for administrators."""
+    qs = ReconciliationRun.objects.filter(parent__isnull=True).select_related("enterprise")
+    if status in ReconciliationRun.Status.values:
+        qs = qs.filter(status=status)
+    if dry_run is not None:
+        qs = qs.filter(dry_run=dry_run)
+    return qs.order_by("-started_at", "-id")
+
+
+def run_get(*, pk) -> ReconciliationRun:
+    from apps.core.errors import NotFound
+
+    try:
+        return ReconciliationRun.objects.select_related("enterprise", "parent").get(pk=pk)
+    except (ReconciliationRun.DoesNotExist, ValueError, TypeError):
+        raise NotFound()
+
+
+def run_counts(run: ReconciliationRun) -> list[tuple[str, int | None]]:
+    """Each check's label with what the run found (None: the run did not perform that check)."""
+    return [(label, run.counts.get(value)) for value, label in Check.choices]

@@ -15,7 +15,7 @@ from apps.core.decorators import persona_required
 from apps.core.errors import NotFound
 from apps.core.paging import paginate
 from apps.reconciliation import dashboard, selectors
-from apps.reconciliation.models import Check, DiscrepancyStatus, Severity
+from apps.reconciliation.models import Check, DiscrepancyStatus, ReconciliationRun, Severity
 
 
 def _filters(request) -> dict:
@@ -64,6 +64,35 @@ def review_list(request):
     if request.user.kind == "admin":
         context["runs"] = selectors.recent_runs()
     return render(request, "reconciliation/review_list.html", context)
+
+
+# --- the runs, for administrators: whether the nightly job ran, how long it took, what it found ------------------
+
+
+@persona_required("admin")
+def runs(request):
+    status = request.GET.get("status")
+    dry = {"1": True, "0": False}.get(request.GET.get("dry_run", ""))
+    page, query = paginate(request, selectors.run_list(status=status, dry_run=dry))
+    return render(request, "reconciliation/runs.html", {
+        "page": page, "query": query, "statuses": ReconciliationRun.Status.choices,
+        "filters": {"status": status if status in ReconciliationRun.Status.values else "",
+                    "dry_run": request.GET.get("dry_run", "") if dry is not None else ""}})
+
+
+@persona_required("admin")
+def run_detail(request, pk: int):
+    from django.http import Http404
+
+    from apps.core.errors import NotFound
+
+    try:
+        run = selectors.run_get(pk=pk)
+    except NotFound:
+        raise Http404
+    children = run.children.order_by("id") if run.children_total else None
+    return render(request, "reconciliation/run_detail.html", {
+        "run": run, "counts": selectors.run_counts(run), "children": children})
 
 
 @persona_required("company")
@@ -124,13 +153,11 @@ def _dashboard_page(request, *, reviewer: bool):
 
 
 def _deadlines_url() -> str | None:
-    """The deadlines page (apps.deadlines), when it exists."""
-    for name in ("deadlines:list", "deadlines:index", "deadlines:deadlines"):
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return None
+    """The enterprise's deadlines page (apps.deadlines), when that app is installed."""
+    try:
+        return reverse("deadlines:due")
+    except NoReverseMatch:
+        return None
 
 
 def _dashboard_data(request):

@@ -252,6 +252,13 @@ CASES = [
     ("reconciliation:review_detail", "get", "/review/discrepancies/{discrepancy}/", "anon", LOGIN),
     ("reconciliation:review_detail", "get", "/review/discrepancies/{discrepancy}/", "bob", 403),
     ("reconciliation:review_detail", "get", "/review/discrepancies/{discrepancy}/", "reviewer_gd", 404),
+    # the reconciliation runs: administrators only (content: tests/reconciliation/test_pages_api.py)
+    ("reconciliation:runs", "get", "/review/reconciliation-runs/", "anon", LOGIN),
+    ("reconciliation:runs", "get", "/review/reconciliation-runs/", "bob", 403),
+    ("reconciliation:runs", "get", "/review/reconciliation-runs/", "reviewer", 403),
+    ("reconciliation:run_detail", "get", "/review/reconciliation-runs/1/", "anon", LOGIN),
+    ("reconciliation:run_detail", "get", "/review/reconciliation-runs/1/", "bob", 403),
+    ("reconciliation:run_detail", "get", "/review/reconciliation-runs/1/", "reviewer", 403),
     # the oversight dashboards (scoping: tests/reconciliation/test_dashboard.py)
     ("reconciliation:dashboard", "get", "/oversight/", "anon", LOGIN),
     ("reconciliation:dashboard", "get", "/oversight/", "reviewer", 403),

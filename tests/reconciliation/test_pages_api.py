@@ -128,3 +128,52 @@ def test_admins_see_the_latest_runs_and_reviewers_do_not(admin_user, reviewer, a
 def test_the_navigation_links_to_the_discrepancy_pages(alice, reviewer):
     assert 'href="/discrepancies/"' in signed_in(alice).get("/dashboard/").content.decode()
     assert 'href="/review/discrepancies/"' in signed_in(reviewer).get("/dashboard/").content.decode()
+
+
+# --- the runs, for administrators ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def split_run(db, maker, carmaker, django_capture_on_commit_callbacks):
+    from apps.reconciliation.services import reconciliation_run_split
+
+    with django_capture_on_commit_callbacks(execute=True):
+        parent = reconciliation_run_split(batch_size=1)
+    return parent
+
+
+def test_admins_see_every_run_with_its_batches(split_run, admin_user, carmaker, django_assert_max_num_queries):
+    from apps.reconciliation.services import reconciliation_run
+
+    reconciliation_run(enterprise=carmaker.enterprise, dry_run=True)
+    client = signed_in(admin_user)
+    with django_assert_max_num_queries(6):
+        page = client.get("/en/review/reconciliation-runs/")
+    text = page.content.decode()
+    assert page.status_code == 200 and "in 2 batches" in text and carmaker.enterprise.name in text
+    assert "dry run" in text
+    only_dry = client.get("/en/review/reconciliation-runs/?dry_run=1").content.decode()
+    assert carmaker.enterprise.name in only_dry and "in 2 batches" not in only_dry
+
+    detail = client.get(f"/en/review/reconciliation-runs/{split_run.pk}/").content.decode()
+    assert "2 of 2 batches finished." in detail and "Stock does not balance" in detail
+    child = split_run.children.first()
+    assert f"Part of run {split_run.pk}" in client.get(f"/en/review/reconciliation-runs/{child.pk}/").content.decode()
+
+
+def test_the_runs_list_query_count_does_not_grow_with_runs(admin_user, maker, django_assert_max_num_queries):
+    from apps.reconciliation.services import reconciliation_run
+
+    client = signed_in(admin_user)
+    for _ in range(30):
+        reconciliation_run(enterprise=maker.enterprise, dry_run=True)
+    with django_assert_max_num_queries(6):
+        assert client.get("/en/review/reconciliation-runs/").status_code == 200
+
+
+def test_runs_are_for_administrators_only(split_run, reviewer, maker, admin_user):
+    as_reviewer = signed_in(reviewer)
+    assert as_reviewer.get("/en/review/reconciliation-runs/").status_code == 403
+    assert as_reviewer.get(f"/en/review/reconciliation-runs/{split_run.pk}/").status_code == 403
+    assert signed_in(maker).get(f"/en/review/reconciliation-runs/{split_run.pk}/").status_code == 403
+    assert signed_in(admin_user).get("/en/review/reconciliation-runs/999999/").status_code == 404

@@ -258,6 +258,8 @@ ROUTES: dict[str, Rule] = {
     "reconciliation:review_list": Rule(),
     "reconciliation:detail": Rule(p(pk="discrepancy")),
     "reconciliation:review_detail": Rule(p(pk="discrepancy")),
+    "reconciliation:runs": Rule(),  # administrators only; a run holds counts, no enterprise's data
+    "reconciliation:run_detail": Rule(p(pk="=1")),
     "reconciliation:dashboard": Rule(),
     "reconciliation:dashboard_data": Rule(),
     "reconciliation:dashboard_csv": Rule(p(chart="=flows")),
