@@ -179,3 +179,10 @@ def test_the_ledger_receipts_of_the_month_are_counted(carol, recovery_draft, mak
         == (2, Decimal("470.5"))
     assert kind_selectors.ledger_received_weight(enterprise_id=recovery_draft.enterprise_id,
                                                  month=recovery_draft.period) == (0, None)
+
+
+def test_the_thresholds_are_a_setting(settings, carol):
+    settings.FILINGS_RECOVERY_THRESHOLDS = {"ni": "0.97", "co": "0.98", "mn": "0.98", "li": "0.90"}
+    filing = recovery_services.recovery_report_create(actor=carol, month=last_month(), inputs=INPUTS,
+                                                      outputs=LOW_OUTPUTS)
+    assert filing.flags == []  # nickel at 97.37 % passes a 97 % threshold
