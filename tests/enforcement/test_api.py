@@ -116,3 +116,28 @@ def test_resolve_and_escalate_a_discrepancy(api_for, reviewer, reviewer_gd, alic
     other = make_discrepancy(alice_co, figure="installed")
     resolved = client.post(f"{API}/review/discrepancies/{other.pk}/resolve/", {"comment": "已核实"}, format="json")
     assert resolved.json()["status"] == "resolved"
+
+
+def test_the_api_lists_run_a_fixed_number_of_queries(api_for, reviewer, reviewer_fj, alice, alice_co):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.enforcement import services
+    from tests.enforcement.conftest import draft_args
+
+    def add(n):
+        for _ in range(n):
+            action = services.enforcement_action_create(actor=reviewer, **draft_args(alice_co))
+            services.enforcement_action_submit(actor=reviewer, action_id=action.pk)
+            services.enforcement_action_approve(actor=reviewer_fj, action_id=action.pk)
+
+    def count(client, url):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    regulator, company = api_for(reviewer), api_for(alice)
+    add(1)
+    few = count(regulator, f"{API}/review/enforcement/"), count(company, f"{API}/enforcement/")
+    add(4)
+    assert (count(regulator, f"{API}/review/enforcement/"), count(company, f"{API}/enforcement/")) == few
