@@ -7,7 +7,6 @@ import secrets
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -67,7 +66,9 @@ def staff_invite(*, actor, email: str, full_name: str = "", role: str = Membersh
                                            updated_by=actor)
     from apps.accounts.tasks import staff_invitation_send
 
-    transaction.on_commit(lambda: staff_invitation_send.delay(user.pk, actor.pk))
+    from apps.core.outbox import enqueue
+
+    enqueue(staff_invitation_send, user.pk, actor.pk)
     return membership
 
 
@@ -165,7 +166,9 @@ def regulator_invite(*, actor, email: str, full_name: str = "", kind: str, provi
     user.save()
     from apps.accounts.tasks import staff_invitation_send
 
-    transaction.on_commit(lambda: staff_invitation_send.delay(user.pk, actor.pk))
+    from apps.core.outbox import enqueue
+
+    enqueue(staff_invitation_send, user.pk, actor.pk)
     return user
 
 

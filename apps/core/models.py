@@ -65,3 +65,28 @@ class WorkdayOverride(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {'workday' if self.is_workday else 'day off'}"
+
+
+class OutboxMessage(models.Model):
+    """A follow-up job (an e-mail, a reconciliation run, an import) written in the same transaction as the business
+    write that causes it: it exists if and only if that write committed (apps.core.outbox).
+
+    The relay publishes it to the broker — at once on commit, again from the periodic relay while the broker was
+    down — and the worker runs it at most once at a time and marks it processed; a second delivery is a no-op.
+    """
+
+    task = models.CharField(max_length=200, help_text="The Celery task's name, e.g. apps.filings.tasks.notification_email_send")
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
+    processed_at = models.DateTimeField(null=True, blank=True, help_text="Run to completion by a worker")
+    attempts = models.PositiveIntegerField(default=0, help_text="Publications and runs that failed")
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], condition=models.Q(processed_at__isnull=True),
+                                name="core_outbox_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"outbox #{self.pk} {self.task}"

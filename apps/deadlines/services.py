@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -111,7 +111,10 @@ def deadline_reminders_send(*, actor=None, today: dt.date | None = None) -> int:
             Notification(enterprise_id=eid, filing_id=drafts.get(eid), kind=notification_kind, comment=comment)
             for eid in enterprise_ids])
         ids = [n.pk for n in created]
-        transaction.on_commit(lambda ids=ids: [notification_email_send.delay(pk) for pk in ids])
+        from apps.core.outbox import enqueue
+
+        for pk in ids:
+            enqueue(notification_email_send, pk)
         sent += len(created)
     return sent
 

@@ -8,7 +8,6 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -254,7 +253,9 @@ def _notify(action: EnforcementAction, kind: str, comment: str = "") -> None:
     from apps.filings.tasks import notification_email_send
 
     notification = Notification.objects.create(enterprise_id=action.enterprise_id, kind=kind, comment=comment)
-    transaction.on_commit(lambda: notification_email_send.delay(notification.pk))
+    from apps.core.outbox import enqueue
+
+    enqueue(notification_email_send, notification.pk)
 
 
 def _require_drafter(action: EnforcementAction, actor) -> None:

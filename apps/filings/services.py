@@ -133,7 +133,9 @@ def _notify(filing: Filing, kind: str, comment: str = "") -> Notification:
 
     notification = Notification.objects.create(enterprise_id=filing.enterprise_id, filing=filing, kind=kind,
                                                comment=comment)
-    transaction.on_commit(lambda: notification_email_send.delay(notification.pk))
+    from apps.core.outbox import enqueue
+
+    enqueue(notification_email_send, notification.pk)
     return notification
 
 
@@ -242,8 +244,9 @@ def _reconcile_on_commit(filing: Filing) -> None:
     """A filed report is compared with the ledger at once (apps.reconciliation), not only at night."""
     from apps.reconciliation.tasks import reconciliation_run_enterprise
 
-    enterprise_id = filing.enterprise_id
-    transaction.on_commit(lambda: reconciliation_run_enterprise.delay(enterprise_id))
+    from apps.core.outbox import enqueue
+
+    enqueue(reconciliation_run_enterprise, filing.enterprise_id)
 
 
 def _flag_ledger_mismatch(filing: Filing) -> None:

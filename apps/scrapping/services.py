@@ -563,7 +563,9 @@ def scrapping_certificate_issue(*, actor, intake_id, number: str) -> ScrappingCe
 def _render_after_commit(certificate_id: int) -> None:
     from apps.scrapping.tasks import certificate_pdf_render
 
-    transaction.on_commit(lambda: certificate_pdf_render.delay(certificate_id))
+    from apps.core.outbox import enqueue
+
+    enqueue(certificate_pdf_render, certificate_id)
 
 
 def _regulator_certificate_for_update(actor, certificate_id) -> ScrappingCertificate:

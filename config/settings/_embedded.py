@@ -11,5 +11,7 @@ def database_settings() -> dict:
 def broker_settings() -> tuple[str, dict]:
     url = env("CELERY_BROKER_URL")
     if url:
-        return url, {}
+        from config.settings.base import CELERY_BROKER_TRANSPORT_OPTIONS
+
+        return url, dict(CELERY_BROKER_TRANSPORT_OPTIONS)
     return embedded_broker_url()

@@ -246,7 +246,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery -----------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# Redis: a message taken by a worker that dies unacknowledged comes back after visibility_timeout (seconds).
+# Tasks are safe against a second delivery (outbox rows run once; imports claim their row), so it may be short.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = (
+    {"visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT"))} if env("CELERY_VISIBILITY_TIMEOUT") else {})
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_ACKS_LATE = True
@@ -260,6 +263,8 @@ from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-idempotency-records": {"task": "apps.core.tasks.purge_idempotency_records", "schedule": 60 * 60},
+    # Follow-up jobs the broker did not take at commit time (apps.core.outbox).
+    "outbox-relay": {"task": "apps.core.tasks.outbox_relay", "schedule": 60},
     # Recompute every ledger chain at night; a break is logged as an error (and returned as a count).
     "ledger-verify-nightly": {"task": "apps.batteries.tasks.ledger_verify_all", "schedule": crontab(hour=2, minute=30)},
     # Handover deadlines counted over a year the calendar did not know yet are recounted once admins enter it.

@@ -71,5 +71,7 @@ def bulk_import_create(*, actor, kind: str, upload) -> BulkImport:
                                                      status__in=["queued", "validating", "applying", "succeeded"]))
     from apps.batteries.tasks import bulk_import_run
 
-    transaction.on_commit(lambda: bulk_import_run.delay(record.pk))
+    from apps.core.outbox import enqueue
+
+    enqueue(bulk_import_run, record.pk)
     return record
