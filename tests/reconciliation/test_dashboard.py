@@ -240,3 +240,25 @@ def test_the_dashboards_take_a_fixed_number_of_queries(reviewer, alice, alice_co
         _discrepancy(alice_co, kind="stock_balance", severity="low", codes=[f"X{n}"], figure=f"f{n}")
     dashboard_aggregates_refresh()
     assert (count(regulator, "/review/oversight/"), count(company, "/oversight/")) == few
+
+
+def test_the_dashboards_speak_chinese_by_default_and_english_at_en(reviewer, alice, scene):
+    client = signed_in(reviewer)
+    zh = client.get("/review/oversight/")
+    assert "监管统计看板" in zh.content.decode()
+    charts = {c["id"]: c for c in zh.context["payload"]["charts"]}
+    assert charts["flows"]["columns"][:2] == ["月份", "生产"] or charts["flows"]["columns"][0] == "月份"
+    assert zh.context["payload"]["labels"]["csv"] == "下载 CSV"
+    assert "Oversight dashboard" in client.get("/en/review/oversight/").content.decode()
+    company = signed_in(alice).get("/oversight/").content.decode()
+    assert "本企业统计" in company and "月度报告报送期限" in company
+
+
+def test_the_enterprise_dashboard_links_to_its_deadlines_page(alice, scene):
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        url = reverse("deadlines:due")
+    except NoReverseMatch:
+        pytest.skip("apps.deadlines is not installed")
+    assert f'href="{url}"' in signed_in(alice).get("/oversight/").content.decode()
