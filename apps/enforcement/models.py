@@ -7,6 +7,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.choices import Province
 from apps.core.models import BaseModel
@@ -23,7 +24,7 @@ class ActionStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     AWAITING_APPROVAL = "awaiting_approval", _("Awaiting second approval")
     RETURNED = "returned", _("Returned to the drafter")
-    ISSUED = "issued", _("Issued")
+    ISSUED = "issued", pgettext_lazy("enforcement", "Issued")
     ANSWERED = "answered", _("Answered by the enterprise")
     CLOSED = "closed", _("Closed")
 

@@ -62,3 +62,20 @@ def evidence_ids(action: EnforcementAction) -> dict:
         "discrepancy_ids": list(action.evidence_discrepancies.order_by("discrepancy_id")
                                 .values_list("discrepancy_id", flat=True)),
     }
+
+
+def action_history(action: EnforcementAction, *, for_enterprise: bool) -> list:
+    """The transitions a viewer may read. The enterprise reads what happened from the issue on (issued, answered,
+    closed), without the approving reviewer's internal remark; the drafting and the second review (a return's
+    reasons included) stay between reviewers."""
+    transitions = list(action.transitions.select_related("actor"))
+    if not for_enterprise:
+        return transitions
+    shown = []
+    for transition in transitions:
+        if transition.to_status not in ("issued", "answered", "closed"):
+            continue
+        if transition.verb == "approve":
+            transition.comment = ""
+        shown.append(transition)
+    return shown

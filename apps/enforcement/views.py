@@ -48,15 +48,15 @@ def _refused(request, exc: DomainError, form=None) -> bool:
     return True
 
 
-def _history(action):
-    return action.transitions.select_related("actor")
+def _history(action, *, for_enterprise: bool = False):
+    return selectors.action_history(action, for_enterprise=for_enterprise)
 
 
 # --- the reviewers' side ----------------------------------------------------------------------------------------
 
 
 def _export_columns() -> list:
-    from django.utils.translation import gettext_lazy
+    from django.utils.translation import gettext_lazy, pgettext_lazy
 
     return [
         exports.Column(gettext_lazy("No."), "pk"),
@@ -67,7 +67,7 @@ def _export_columns() -> list:
         exports.Column(gettext_lazy("Amount (yuan)"), "amount"),
         exports.Column(gettext_lazy("Status"), "get_status_display"),
         exports.Column(gettext_lazy("Deadline to comply"), "deadline"),
-        exports.Column(gettext_lazy("Issued"), "issued_at"),
+        exports.Column(pgettext_lazy("enforcement", "Issued"), "issued_at"),
         exports.Column(gettext_lazy("Outcome"), "get_outcome_display"),
         exports.Column(gettext_lazy("Drafted by"), lambda a: a.created_by.username if a.created_by else ""),
         exports.Column(gettext_lazy("Approved by"), lambda a: a.approved_by.username if a.approved_by else ""),
@@ -250,7 +250,7 @@ def action_detail(request, pk: int):
             messages.success(request, _("Your answer has been sent to the reviewers."))
             return redirect("enforcement:detail", pk=pk)
     return render(request, "enforcement/detail.html", {
-        "action": action, **selectors.action_evidence(action), "transitions": _history(action),
+        "action": action, **selectors.action_evidence(action), "transitions": _history(action, for_enterprise=True),
         "answer_form": form if action.status == ActionStatus.ISSUED else None,
     })
 

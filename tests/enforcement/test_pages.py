@@ -164,3 +164,14 @@ def test_pages_are_chinese_first(reviewer, alice, issued):
     assert "责令改正" in page_text(signed_in(reviewer).get(f"/review/enforcement/{issued.pk}/"))
     page = page_text(signed_in(alice).get(f"/enforcement/{issued.pk}/"))
     assert "整改期限" in page and "提交答复" in page
+
+
+def test_the_enterprise_does_not_read_the_reviewers_internal_review(api_for, reviewer, reviewer_fj, alice, awaiting):
+    services.enforcement_action_refuse(actor=reviewer_fj, action_id=awaiting.pk, comment="内部意见：证据不足")
+    services.enforcement_action_submit(actor=reviewer, action_id=awaiting.pk)
+    services.enforcement_action_approve(actor=reviewer_fj, action_id=awaiting.pk, comment="内部：同意")
+    page = page_text(signed_in(alice).get(f"/enforcement/{awaiting.pk}/"))
+    assert "内部" not in page and "fj_rita" not in page
+    body = api_for(alice).get(f"/api/v1/enforcement/{awaiting.pk}/").content.decode()
+    assert "内部" not in body and "fj_rita" not in body
+    assert "内部意见" in page_text(signed_in(reviewer).get(f"/review/enforcement/{awaiting.pk}/"))

@@ -102,7 +102,7 @@ class ActionDetailOutput(ActionListOutput):
     closing_comment = serializers.CharField()
     closed_at = serializers.DateTimeField(allow_null=True)
     evidence = serializers.SerializerMethodField()
-    transitions = ActionTransitionOutput(many=True)
+    transitions = serializers.SerializerMethodField()
 
     def get_has_answer_attachment(self, action) -> bool:
         return bool(action.answer_attachment)
@@ -111,11 +111,19 @@ class ActionDetailOutput(ActionListOutput):
     def get_evidence(self, action) -> dict:
         return EvidenceOutput(selectors.action_evidence(action)).data
 
+    @extend_schema_field(ActionTransitionOutput(many=True))
+    def get_transitions(self, action) -> list:
+        """From the issue on: the drafting and the second review stay between reviewers."""
+        return ActionTransitionOutput(selectors.action_history(action, for_enterprise=True), many=True).data
+
 
 class ReviewerActionDetailOutput(ActionDetailOutput):
     drafted_by = serializers.CharField(source="created_by.username", allow_null=True)
     approved_by = serializers.CharField(source="approved_by.username", allow_null=True)
-    transitions = ReviewerTransitionOutput(many=True)
+    transitions = ReviewerTransitionOutput(many=True, source="transitions.all")
+
+    def get_transitions(self, action) -> list:  # the field above replaces the enterprise's filtered history
+        return []
 
 
 def _detail(request, action: EnforcementAction, code=status.HTTP_200_OK) -> Response:
