@@ -1,9 +1,10 @@
 """The reviewer queue's risk order in SQL (the rule is `apps.filings.rules.risk_rank`), and the labels of the flags.
 
 Everything here is set-based: the queue annotates each open filing with one integer `risk` (4 × overdue +
-2 × flagged + 1 × repeat offender) and sorts on it. "Repeat offender" is an uncorrelated subquery per source of
-evidence (`enterprise_id IN (SELECT …)`), which PostgreSQL evaluates once per query as a hashed set, not once per
-row: the queue stays one statement whatever the number of filings.
+2 × flagged + 1 × repeat offender) and sorts on it. The set of repeat offenders is computed set-based (one
+aggregate statement per source of evidence), at most once a minute, and cached (repeat_offender_ids); the queue
+tests each row against that set (a hashed IN list), so it stays one statement whatever the number of filings,
+and the history tables are not read on every page view.
 
 Another app adds its own evidence of a repeat offender (e.g. open enforcement actions) by appending a callable to
 `REPEAT_OFFENCE_SOURCES` in its AppConfig.ready(): `callable(since) -> QuerySet of enterprise ids` (a
@@ -62,13 +63,39 @@ def _open_discrepancies(since: dt.datetime) -> QuerySet:
 REPEAT_OFFENCE_SOURCES: list[Callable[[dt.datetime], QuerySet]] = [_returned_or_rejected, _open_discrepancies]
 
 
+# The repeat offenders change rarely (a filing returned or rejected, a discrepancy opened or closed, the 12-month
+# window sliding), while the queue is read all day: their ids are computed set-based (one statement over all the
+# sources) and kept in the cache for REPEAT_OFFENDERS_CACHE_SECONDS. A return or rejection clears it at once
+# (repeat_offenders_changed, on commit); anything else shows within that time.
+REPEAT_OFFENDERS_CACHE_KEY = "filings:repeat-offenders"
+REPEAT_OFFENDERS_CACHE_SECONDS = 60
+
+
+def repeat_offender_ids(*, now: dt.datetime | None = None) -> list[int]:
+    """The ids of the enterprises that are repeat offenders over the last 12 months (rules.is_repeat_offender)."""
+    from django.core.cache import cache
+
+    ids = cache.get(REPEAT_OFFENDERS_CACHE_KEY) if now is None else None
+    if ids is None:
+        since = (now or timezone.now()) - dt.timedelta(days=365)
+        found: set[int] = set()
+        for source in REPEAT_OFFENCE_SOURCES:
+            found.update(value for row in source(since) for value in row.values())
+        ids = sorted(found)
+        if now is None:
+            cache.set(REPEAT_OFFENDERS_CACHE_KEY, ids, REPEAT_OFFENDERS_CACHE_SECONDS)
+    return ids
+
+
+def repeat_offenders_changed() -> None:
+    from django.core.cache import cache
+
+    cache.delete(REPEAT_OFFENDERS_CACHE_KEY)
+
+
 def repeat_offender_condition(*, now: dt.datetime | None = None) -> Q:
-    """Filings of an enterprise that is a repeat offender over the last 12 months (rules.is_repeat_offender)."""
-    since = (now or timezone.now()) - dt.timedelta(days=365)
-    condition = Q(pk__in=[])
-    for source in REPEAT_OFFENCE_SOURCES:
-        condition |= Q(enterprise_id__in=source(since))
-    return condition
+    """Filings of an enterprise that is a repeat offender (a hashed IN list: one probe per row)."""
+    return Q(enterprise_id__in=repeat_offender_ids(now=now))
 
 
 def overdue_condition(*, today: dt.date | None = None) -> Q:

@@ -323,6 +323,11 @@ def _decide(*, actor, filing_id, action: str, comment: str, confirmed: bool, kin
     filing.decided_at, filing.decided_by = timezone.now(), actor
     filing.save()
     _notify(filing, kind, comment)
+    if action in ("return", "reject"):
+        # the enterprise may now be a repeat offender: the queue's cached set is recomputed at its next read
+        from apps.filings.risk import repeat_offenders_changed
+
+        transaction.on_commit(repeat_offenders_changed)
     return filing
 
 

@@ -214,7 +214,8 @@ def queue(request):
     filings = selectors.filing_queue(actor=request.user, **form.filters())
     if response := exports.export_response(request, filings, _queue_columns(), filename="filings-queue"):
         return response
-    page, query = paginate(request, filings)
+    page, query = paginate(request, filings.values_list("pk", flat=True))
+    page.object_list = selectors.filing_queue_rows(filings, list(page.object_list))
     for filing in page.object_list:
         filing.badges = risk_badges(filing)
     return render(request, "filings/queue.html", {"form": form, "page": page, "query": query,

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.filings import rules, services
 from apps.filings.models import Filing, FilingTransition
+from apps.filings.risk import repeat_offenders_changed
 from apps.reconciliation.models import Discrepancy
 from tests.conftest import signed_in
 from tests.factories import EnterpriseFactory, UserFactory
@@ -82,9 +83,25 @@ def test_an_open_discrepancy_makes_a_repeat_offender(reviewer, alice_co, bob_co)
     now = timezone.now()
     discrepancy = Discrepancy.objects.create(enterprise=alice_co, kind="stock_balance", expected=1, found=2,
                                              severity="high", first_seen=now, last_seen=now)
+    assert queue_ids(client) == [older.pk, alices.pk]  # the cached set: within a minute…
+    repeat_offenders_changed()  # …or at once when it is cleared (as a return or a rejection does)
     assert queue_ids(client) == [alices.pk, older.pk]
     Discrepancy.objects.filter(pk=discrepancy.pk).update(status="resolved", closed_at=now)
+    repeat_offenders_changed()
     assert queue_ids(client) == [older.pk, alices.pk]
+
+
+def test_returning_a_filing_clears_the_cached_repeat_offenders(reviewer, alice, alice_co, bob_co,
+                                                               django_capture_on_commit_callbacks):
+    older = open_filing(bob_co, days_ago=9)
+    alices = open_filing(alice_co, days_ago=1)
+    returned(open_filing(alice_co, status="approved", days_ago=500), by=reviewer)
+    client = signed_in(reviewer)
+    assert queue_ids(client) == [older.pk, alices.pk]  # one return: below the threshold of 2
+    second = open_filing(alice_co, status="in_review", assigned_to=reviewer, days_ago=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.filing_return(actor=reviewer, filing_id=second.pk, comment="第二次退回")
+    assert queue_ids(client) == [alices.pk, older.pk]
 
 
 @pytest.mark.parametrize("returns,days_ago,repeat", [(1, 10, False), (2, 10, True), (2, 400, False)])
@@ -164,6 +181,7 @@ def test_the_queue_takes_a_constant_number_of_queries(reviewer, alice_co, bob_co
     open_filing(alice_co, flags=["x"])
 
     def count():
+        repeat_offenders_changed()  # count the repeat-offender statements too, every time
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(QUEUE).status_code == 200
         return len(ctx)

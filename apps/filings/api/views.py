@@ -10,7 +10,6 @@ import binascii
 import datetime as dt
 import json
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -314,13 +313,6 @@ def _cursor_encode(filing) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def _keyset_after(qs, cursor: str):
-    """Rows after the cursor in the order (-risk, submitted_at, id): a keyset, so every page costs the same."""
-    risk, submitted_at, pk = _cursor_decode(cursor)
-    return qs.filter(Q(risk__lt=risk) | Q(risk=risk, submitted_at__gt=submitted_at)
-                     | Q(risk=risk, submitted_at=submitted_at, pk__gt=pk))
-
-
 class FilingQueueAPI(IdempotentAPIView):
     @extend_schema(parameters=[QueueSortInput], responses={200: FilingQueuePage, **ERRORS},
                    summary="Open filings of every kind in your provinces, riskiest first")
@@ -335,9 +327,9 @@ class FilingQueueAPI(IdempotentAPIView):
             paginator.page_size = size
             page = paginator.paginate_queryset(qs, request, view=self)
             return paginator.get_paginated_response(FilingQueueOutput(page, many=True).data)
-        if cursor:
-            qs = _keyset_after(qs, cursor)
-        rows = list(qs[:size + 1])
+        # rank ids only, then read the page's rows
+        ids = selectors.filing_queue_keyset_ids(qs, after=_cursor_decode(cursor) if cursor else None, limit=size + 1)
+        rows = selectors.filing_queue_rows(qs, ids)
         next_url = None
         if len(rows) > size:
             rows = rows[:size]
