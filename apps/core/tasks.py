@@ -26,7 +26,7 @@ def outbox_deliver(self, outbox_id: int) -> str:
     except Exception as exc:
         raise self.retry(exc=exc, countdown=min(600, 10 * 2 ** min(self.request.retries, 6)), max_retries=8)
     if outcome == "busy":  # another delivery is running it; come back to see that it finished
-        raise self.retry(countdown=30, max_retries=None)
+        raise self.retry(countdown=5, max_retries=None)
     return outcome
 
 
