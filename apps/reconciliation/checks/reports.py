@@ -6,7 +6,7 @@ from __future__ import annotations
 from apps.filings.models import METAL_FIELDS, MONTHLY_COUNT_FIELDS
 from apps.filings.selectors import LEDGER_MONTH_EVENTS_WHERE
 from apps.reconciliation import rules
-from apps.reconciliation.checks.common import CODES, FILED_STATUSES, default_weight_kg, in_scope, sql_list
+from apps.reconciliation.checks.common import CODES, FILED_STATUSES, default_weight_kg, in_scope, month_of, sql_list
 
 
 def _declared_values() -> str:
@@ -51,31 +51,44 @@ _MONTH_START = "(rp.period::timestamp AT TIME ZONE 'Asia/Shanghai')"
 #   expected = opening + declared in − declared out + undeclared in (ledger), found = declared closing (in_stock).
 # Opening = the in_stock of the enterprise's filed report for the month before; without one, the ledger's stock at
 # the start of the month: the sum of the stock movements of every earlier event of the enterprise
-# (rules.STOCK_DELTA_BY_EVENT as actor, +1 per refusal as counterparty). That sum is a correlated subquery under a
-# CASE, so it is computed only for reports without a previous one, over the (actor, occurred_at) index and the
-# partial index of refusals (migration 0003).
+# (rules.STOCK_DELTA_BY_EVENT as actor, +1 per refusal as counterparty). Those sums come from one aggregate per
+# enterprise and month, over the events of only the enterprises that have a report without a previous one (in
+# steady state: the newcomers), served by the (actor, occurred_at) index and the partial index of refusals. The
+# movements of the month the report does not declare are read per report over the same indexes. `balanced` is
+# MATERIALIZED so that each per-report subquery runs once, not once per use of its column.
 STOCK_BALANCE = f"""
 WITH reports AS MATERIALIZED (
     SELECT f.id, f.enterprise_id, f.period, r.in_stock,
-           ({_sum("r", rules.STOCK_IN_FIGURES)}) - ({_sum("r", rules.STOCK_OUT_FIGURES)}) AS declared_net
+           ({_sum("r", rules.STOCK_IN_FIGURES)}) - ({_sum("r", rules.STOCK_OUT_FIGURES)}) AS declared_net,
+           pr.in_stock AS previous_closing
     FROM filings_filing f JOIN filings_monthlyreport r ON r.filing_id = f.id
+    LEFT JOIN filings_filing pf
+      ON pf.enterprise_id = f.enterprise_id AND pf.kind = 'monthly_report'
+     AND pf.period = (f.period - interval '1 month')::date AND pf.status IN ({sql_list(FILED_STATUSES)})
+    LEFT JOIN filings_monthlyreport pr ON pr.filing_id = pf.id
     WHERE f.kind = 'monthly_report' AND f.status IN ({sql_list(FILED_STATUSES)})
       AND {in_scope("f.enterprise_id")}
-), balanced AS (
-    SELECT rp.enterprise_id, rp.period, rp.in_stock,
-           coalesce(
-               (SELECT pr.in_stock FROM filings_filing pf JOIN filings_monthlyreport pr ON pr.filing_id = pf.id
-                 WHERE pf.enterprise_id = rp.enterprise_id AND pf.kind = 'monthly_report'
-                   AND pf.period = (rp.period - interval '1 month')::date
-                   AND pf.status IN ({sql_list(FILED_STATUSES)})
-                 LIMIT 1),
-               (SELECT coalesce(sum(d.delta), 0) FROM batteries_batteryevent e
-                  JOIN (VALUES {_DELTAS}) AS d(kind, delta) ON d.kind = e.kind
-                 WHERE e.actor_id = rp.enterprise_id AND e.occurred_at < {_MONTH_START})
-               + (SELECT count(*) FROM batteries_batteryevent e
-                   WHERE e.kind = 'refused' AND e.counterparty_id = rp.enterprise_id
-                     AND e.occurred_at < {_MONTH_START})
-           ) AS opening,
+), without_previous AS MATERIALIZED (
+    SELECT id, enterprise_id, period FROM reports WHERE previous_closing IS NULL
+), ledger_months AS (
+    SELECT e.actor_id AS enterprise_id, {month_of("e.occurred_at")} AS month, sum(d.delta) AS delta
+    FROM batteries_batteryevent e JOIN (VALUES {_DELTAS}) AS d(kind, delta) ON d.kind = e.kind
+    WHERE e.actor_id = ANY (ARRAY(SELECT DISTINCT enterprise_id FROM without_previous))
+      AND e.occurred_at < (SELECT (max(period) + interval '1 month')::timestamp AT TIME ZONE 'Asia/Shanghai'
+                             FROM without_previous)
+    GROUP BY 1, 2
+    UNION ALL
+    SELECT e.counterparty_id, {month_of("e.occurred_at")}, count(*)
+    FROM batteries_batteryevent e
+    WHERE e.kind = 'refused' AND e.counterparty_id = ANY (ARRAY(SELECT DISTINCT enterprise_id FROM without_previous))
+    GROUP BY 1, 2
+), ledger_openings AS (
+    SELECT w.id, coalesce(sum(lm.delta), 0) AS opening
+    FROM without_previous w
+    LEFT JOIN ledger_months lm ON lm.enterprise_id = w.enterprise_id AND lm.month < w.period
+    GROUP BY w.id
+), balanced AS MATERIALIZED (
+    SELECT rp.enterprise_id, rp.period, rp.in_stock, coalesce(rp.previous_closing, lo.opening) AS opening,
            rp.declared_net,
            (SELECT count(*) FROM batteries_batteryevent e
              WHERE {LEDGER_MONTH_EVENTS_WHERE.format(enterprise="rp.enterprise_id", month="rp.period")}
@@ -86,6 +99,7 @@ WITH reports AS MATERIALIZED (
                  AND e.occurred_at < ((rp.period + interval '1 month')::timestamp AT TIME ZONE 'Asia/Shanghai'))
            AS undeclared_in
     FROM reports rp
+    LEFT JOIN ledger_openings lo ON lo.id = rp.id
 )
 SELECT enterprise_id, period, 'closing_stock' AS figure, '' AS subject,
        (opening + declared_net + undeclared_in)::bigint AS expected, in_stock::bigint AS found,
