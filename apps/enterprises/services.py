@@ -191,6 +191,11 @@ def _registration_filing(enterprise: Enterprise, *, actor):
     registration = EnterpriseRegistration.objects.select_related("filing").filter(enterprise=enterprise).first()
     if registration is not None:
         return registration.filing
+    if enterprise.status not in (Enterprise.Status.PENDING, Enterprise.Status.RETURNED):
+        raise DomainError(
+            code=ErrorCode.REGISTRATION_NOT_PENDING, status=409,
+            message=_("This application is %(status)s, not pending review; it may have been decided already.")
+            % {"status": enterprise.get_status_display()})
     applicant = (Membership.objects.filter(enterprise=enterprise, role=Membership.Role.ADMIN).select_related("user")
                  .order_by("pk").first())
     filing = filing_open_submitted(actor=applicant.user if applicant else actor,

@@ -99,7 +99,9 @@ def application(request):
         return redirect("enterprises:profile")
     from apps.filings.forms import CommentForm
 
-    registration = getattr(enterprise, "registration", None) if hasattr(enterprise, "registration") else None
+    from apps.enterprises.models import EnterpriseRegistration
+
+    registration = EnterpriseRegistration.objects.select_related("filing").filter(enterprise=enterprise).first()
     filing = registration.filing if registration is not None else None
     return render(request, "enterprises/application.html", {
         "enterprise": enterprise, "changes": enterprise.status_changes.select_related("actor")[:50],
@@ -472,12 +474,15 @@ def application_comment(request):
     from apps.filings.forms import CommentForm
     from apps.filings.services import filing_comment_add
 
-    enterprise = request.user.enterprise
+    from apps.enterprises.models import EnterpriseRegistration
+
+    registration = EnterpriseRegistration.objects.filter(enterprise=request.user.enterprise).first()
+    if registration is None:
+        raise Http404
     form = CommentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            filing = services._registration_filing(enterprise, actor=request.user)
-            filing_comment_add(actor=request.user, filing_id=filing.pk, body=form.cleaned_data["body"],
+            filing_comment_add(actor=request.user, filing_id=registration.pk, body=form.cleaned_data["body"],
                                attachment=form.cleaned_data["attachment"])
             messages.success(request, _("Comment added."))
         except DomainError as exc:

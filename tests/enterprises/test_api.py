@@ -24,7 +24,7 @@ ROUTES = [
     if hasattr(pattern.callback.view_class, method)
 ]
 COMPANY_ONLY = {"api-own-enterprise", "api-staff", "api-staff-deactivate", "api-staff-reactivate", "api-keys",
-                "api-key-revoke"}
+                "api-key-revoke", "api-licence-applications", "api-licence-application"}
 ADMIN_ONLY = {"api-licences", "api-licence-suspend", "api-licence-reinstate", "api-licence-revoke",
               "api-manufacturer-codes"}
 OPEN = {"api-registrations", "api-public-recyclers"}

@@ -57,6 +57,7 @@ class LicenceApplicationUpdateAPI(IdempotentAPIView):
                    operation_id="licence_applications_update",
                    summary="Correct a draft licence application or one returned for correction")
     def post(self, request, pk: int):
+        _require(request, rules.COMPANY)
         filing = selectors.filing_get(actor=request.user, pk=pk)
         data = _valid(LicenceApplicationUpdateInput, request.data)
         return _detail(services.licence_application_update(actor=request.user, filing_id=filing.pk, data=_data(data),
