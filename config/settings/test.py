@@ -1,4 +1,6 @@
 """pytest: always PostgreSQL (DATABASE_URL, else the embedded server); Celery eager in unit tests."""
+from pathlib import Path
+
 from config.settings._embedded import broker_settings, database_settings
 from config.settings.base import *  # noqa: F401,F403
 from config.settings.base import env
@@ -20,7 +22,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-MEDIA_ROOT = BASE_DIR / ".local" / "test-media"  # noqa: F405
+# DJANGO_MEDIA_ROOT: a real worker process (browser journeys) reads the uploads the live server stored.
+MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", str(BASE_DIR / ".local" / "test-media")))  # noqa: F405
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "10000/minute"}}  # noqa: F405
 AXES_FAILURE_LIMIT = 5
 AXES_VERBOSE = False
