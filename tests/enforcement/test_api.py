@@ -141,3 +141,9 @@ def test_the_api_lists_run_a_fixed_number_of_queries(api_for, reviewer, reviewer
     few = count(regulator, f"{API}/review/enforcement/"), count(company, f"{API}/enforcement/")
     add(4)
     assert (count(regulator, f"{API}/review/enforcement/"), count(company, f"{API}/enforcement/")) == few
+
+
+def test_reviewers_read_the_whole_history_with_who(api_for, reviewer, reviewer_fj, issued):
+    history = api_for(reviewer).get(f"{API}/review/enforcement/{issued.pk}/").json()["transitions"]
+    assert [(t["step"], t["actor"]) for t in history] == [("draft", "rita"), ("submit", "rita"),
+                                                          ("approve", "fj_rita")]
