@@ -37,7 +37,7 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def test_database_url() -> str:
+def subprocess_database_url() -> str:
     s = connection.settings_dict
     host = s.get("HOST") or ""
     if host.startswith("/"):
@@ -113,7 +113,7 @@ class Worker:
 
     def __init__(self, broker_url: str, log: Path, **env):
         self.queue_env = {
-            **os.environ, "DATABASE_URL": test_database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            **os.environ, "DATABASE_URL": subprocess_database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "CELERY_BROKER_URL": broker_url, "CELERY_TASK_ALWAYS_EAGER": "0", **env}
         self.log = log
         self.proc = None
