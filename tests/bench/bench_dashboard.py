@@ -179,7 +179,7 @@ def measure(label: str, client, url: str, n: int) -> None:
             b"".join(response.streaming_content)
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
-    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
     print(f"  {label:<44} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   "
           f"{len(queries)} queries", flush=True)
 

@@ -37,7 +37,7 @@ def _scene():
             code=f"0PAPE01ABCDEFG6AF{n:07d}", manufacturer_code="0PA", product_type="P", chemistry="E",
             spec_code="01", trace_code="ABCDEFG", production_date=dt.date(2026, 3, 15), serial=f"{n:07d}",
             maker=maker, holder=recycler if recycled else maker, status="recycled" if recycled else "in_stock",
-            weight_kg=Decimal("350"), registered_at=now, updated_at=now)
+            weight_kg=Decimal(350), registered_at=now, updated_at=now)
         kinds = [("produced", maker)] + ([("handed_over", maker), ("received", recycler), ("recycled", recycler)]
                                          if recycled else [])
         BatteryEvent.objects.bulk_create([

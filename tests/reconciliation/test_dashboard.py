@@ -88,7 +88,7 @@ def test_the_aggregates_equal_direct_counts(scene):
 
 def test_a_national_reviewer_sees_every_province_and_the_flows(reviewer, scene):
     charts = charts_for(reviewer)
-    status = dict((row[0], row[1]) for row in chart(charts, "status").rows)
+    status = {row[0]: row[1] for row in chart(charts, "status").rows}
     assert status["In stock"] == 3 and status["Recycled (final disposal)"] == 1 and status["In transit"] == 1
     assert len(chart(charts, "status_by_province").rows) == 3
     flows = chart(charts, "flows")
@@ -114,7 +114,7 @@ def test_a_provincial_reviewer_sees_only_their_provinces(reviewer_gd, scene):
 def test_an_enterprise_sees_only_itself(alice, scene):
     charts = charts_for(alice)
     assert [c.id for c in charts] == list(dashboard.CHARTS_ENTERPRISE)
-    status = dict((row[0], row[1]) for row in chart(charts, "status").rows)
+    status = {row[0]: row[1] for row in chart(charts, "status").rows}
     assert status["In stock"] == 2 and status["In transit"] == 1 and status["Recycled (final disposal)"] == 0
     assert chart(charts, "flows").rows[-1][1] == 3  # not Bob's
     response = signed_in(alice).get("/en/oversight/")
