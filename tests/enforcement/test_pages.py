@@ -175,3 +175,11 @@ def test_the_enterprise_does_not_read_the_reviewers_internal_review(api_for, rev
     body = api_for(alice).get(f"/api/v1/enforcement/{awaiting.pk}/").content.decode()
     assert "内部" not in body and "fj_rita" not in body
     assert "内部意见" in page_text(signed_in(reviewer).get(f"/review/enforcement/{awaiting.pk}/"))
+
+
+def test_the_enterprise_review_page_leads_to_drafting_an_action(reviewer, alice_co):
+    client = signed_in(reviewer)
+    page = client.get(f"/review/enterprises/{alice_co.pk}/").content.decode()
+    assert f"/review/enforcement/new/?enterprise={alice_co.pk}" in page
+    form = client.get(f"/review/enforcement/new/?enterprise={alice_co.pk}").context["form"]
+    assert form["enterprise"].value() == str(alice_co.pk)
