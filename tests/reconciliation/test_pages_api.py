@@ -151,6 +151,7 @@ def test_admins_see_every_run_with_its_batches(split_run, admin_user, carmaker, 
         page = client.get("/en/review/reconciliation-runs/")
     text = page.content.decode()
     assert page.status_code == 200 and "in 2 batches" in text and carmaker.enterprise.name in text
+    assert 'href="/en/review/reconciliation-runs/"' in text  # in the administrators' navigation
     assert "dry run" in text
     only_dry = client.get("/en/review/reconciliation-runs/?dry_run=1").content.decode()
     assert carmaker.enterprise.name in only_dry and "in 2 batches" not in only_dry
