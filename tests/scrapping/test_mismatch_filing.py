@@ -170,3 +170,28 @@ def test_outsiders_get_404_from_the_api(api_for, dismantler, dismantler2, nev, s
     assert regulator.post(f"{API}/filings/{pk}/claim/", {}, format="json").status_code == 404
     assert api_for(dismantler2).post(f"{API}/filings/{pk}/comments/", {"body": "x"}, format="json").status_code == 404
     assert Filing.objects.get(pk=pk).status == "submitted"
+
+
+# --- the data migration ------------------------------------------------------------------------------------------
+
+
+def test_the_data_migration_files_intakes_awaiting_a_decision_once(dismantler, nev, spare):
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from apps.filings.models import FilingTransition
+
+    mismatches = importlib.import_module("apps.scrapping.migrations.0003_mismatch_decision_filing") \
+        .mismatches_onto_filings
+    intake = take_in(dismantler, VIN, [spare])
+    old = MismatchDecision.objects.get(intake=intake)  # as before the workflow: no filing
+    filing_id = old.pk
+    old.delete()
+    FilingTransition.objects.filter(filing_id=filing_id).delete()
+    Filing.objects.filter(pk=filing_id).delete()
+    mismatches(django_apps, None)
+    mismatches(django_apps, None)
+    filing = MismatchDecision.objects.get(intake=intake).filing
+    assert (filing.kind, filing.status, filing.enterprise_id) == ("mismatch_decision", "submitted",
+                                                                 dismantler.enterprise.pk)
