@@ -38,9 +38,9 @@ FLOW_GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("remanufactured", (EventKind.REMANUFACTURED,)),
 ]
 KIND_TO_GROUP = {kind: group for group, kinds in FLOW_GROUPS for kind in kinds}
-# The Sankey's edges: a battery's path from production to recovery, each edge valued by its target's flow.
-SANKEY_EDGES = [("produced", "installed"), ("installed", "retired"), ("retired", "handed_over"),
-                ("handed_over", "received"), ("received", "recycled"), ("received", "remanufactured")]
+# The Sankey: a battery's path from production to recovery (a chain, then the two ends of a received battery).
+SANKEY_CHAIN = ["produced", "installed", "retired", "handed_over", "received"]
+SANKEY_ENDS = ["recycled", "remanufactured"]
 TOP_ENTERPRISES = 10
 TOP_RECYCLERS = 30
 MONTHS = 12
@@ -165,11 +165,21 @@ def monthly_flows(scope: Scope) -> Chart:
 
 
 def flow_sankey(scope: Scope, flows: Chart | None = None) -> Chart:
-    """From production to recovery over the last 12 months: each edge carries its target stage's count."""
+    """From production to recovery over the last 12 months. Each stage with batteries is reached from the nearest
+    earlier stage that has some, carrying its own count: a battery maker's flow goes produced → handed over (it
+    installs nothing), a recycler's starts at received. Stages with no batteries are left out."""
     flows = flows or monthly_flows(scope)
     totals = {g: sum(r[i + 1] for r in flows.rows) for i, (g, _k) in enumerate(FLOW_GROUPS)}
     labels = flow_labels()
-    rows = [[labels[a], labels[b], totals[b]] for a, b in SANKEY_EDGES]
+    rows, previous = [], None
+    for stage in SANKEY_CHAIN:
+        if totals[stage] > 0:
+            if previous is not None:
+                rows.append([labels[previous], labels[stage], totals[stage]])
+            previous = stage
+    for end in SANKEY_ENDS:
+        if totals[end] > 0 and previous is not None:
+            rows.append([labels[previous], labels[end], totals[end]])
     return Chart("sankey", _("Battery flow from production to recovery, last 12 months"), "sankey",
                  [_("From"), _("To"), _("Batteries (events)")], rows)
 

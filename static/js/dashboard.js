@@ -47,7 +47,8 @@
       return base;
     }
     base.tooltip = tooltip("axis");
-    base.xAxis = { type: "category", data: categories };
+    base.xAxis = { type: "category", data: categories,
+                   axisLabel: c.kind === "line" ? {} : { interval: 0, width: 90, overflow: "break" } };
     base.yAxis = { type: "value" };
     base.series = seriesFor(c, c.kind === "line" ? "line" : "bar", false);
     return base;

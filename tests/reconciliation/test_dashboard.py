@@ -262,3 +262,8 @@ def test_the_enterprise_dashboard_links_to_its_deadlines_page(alice, scene):
     except NoReverseMatch:
         pytest.skip("apps.deadlines is not installed")
     assert f'href="{url}"' in signed_in(alice).get("/oversight/").content.decode()
+
+
+def test_the_sankey_skips_stages_an_enterprise_has_no_batteries_in(alice, scene):
+    rows = chart(charts_for(alice), "sankey").rows
+    assert rows == [["Produced", "Handed over", 2]]  # Alice installs nothing: produced → handed over
