@@ -71,13 +71,14 @@ class ListFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All"))] + list(ActionStatus.choices))
     province = forms.ChoiceField(label=_("Province"), required=False, choices=[("", _("All"))] + list(Province.choices))
     enterprise = forms.IntegerField(label=_("Enterprise no."), required=False, min_value=1, max_value=10 ** 15)
+    overdue = forms.BooleanField(label=_("Only overdue (issued, not answered by the deadline)"), required=False)
 
     def filters(self) -> dict:
         if not self.is_bound or not self.is_valid():
             return {}
         data = self.cleaned_data
         return {"q": data["q"], "kind": data["kind"] or None, "status": data["status"] or None,
-                "province": data["province"] or None, "enterprise": data["enterprise"]}
+                "province": data["province"] or None, "enterprise": data["enterprise"], "overdue": data["overdue"]}
 
 
 class DiscrepancyDecisionForm(forms.Form):

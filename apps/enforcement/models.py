@@ -93,6 +93,15 @@ class EnforcementAction(BaseModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
 
+    @property
+    def is_overdue(self) -> bool:
+        """Issued, not answered, and the deadline to comply has passed (rules.is_overdue)."""
+        from django.utils import timezone
+
+        from apps.enforcement.rules import is_overdue
+
+        return is_overdue(status=self.status, deadline=self.deadline, today=timezone.localdate())
+
 
 class ActionTransition(models.Model):
     """Every change of an action's status: who, when, from, to and why. Never edited."""

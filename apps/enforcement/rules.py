@@ -47,6 +47,12 @@ def allowed_steps(status: str, *, side: str) -> list[str]:
     return [step for (from_status, step), (_to, who) in TRANSITIONS.items() if from_status == status and who == side]
 
 
+def is_overdue(*, status: str, deadline, today) -> bool:
+    """An issued action the enterprise has not answered by its deadline to comply (the deadline day itself still
+    counts as in time)."""
+    return status == ISSUED and deadline is not None and today > deadline
+
+
 def four_eyes_problem(*, drafter_id: int | None, approver_id: int) -> str | None:
     """Four eyes (issue 5: "sanctions need a second reviewer's approval"): the approval or refusal of a drafted
     sanction is another person's than the drafter's. Returns "same_person" when it is not."""

@@ -8,7 +8,7 @@ from apps.enforcement.models import ActionKind, ActionStatus, EnforcementAction
 
 
 def action_list(*, actor, kind: str | None = None, status: str | None = None, province: str | None = None,
-                enterprise: int | None = None, q: str | None = None) -> QuerySet:
+                enterprise: int | None = None, q: str | None = None, overdue: bool = False) -> QuerySet:
     """Newest first; a filter that names no known value is ignored. `q` searches the number, the enterprise's
     name or credit code, and the facts."""
     qs = EnforcementAction.objects.visible_to(actor).select_related("enterprise", "created_by", "approved_by")
@@ -20,6 +20,10 @@ def action_list(*, actor, kind: str | None = None, status: str | None = None, pr
         qs = qs.filter(province=province)
     if enterprise:
         qs = qs.filter(enterprise_id=enterprise)
+    if overdue:  # rules.is_overdue, in SQL
+        from django.utils import timezone
+
+        qs = qs.filter(status=ActionStatus.ISSUED, deadline__lt=timezone.localdate())
     q = (q or "").strip()[:100]
     if q:
         match = Q(enterprise__name__icontains=q) | Q(enterprise__uscc__iexact=q) | Q(facts__icontains=q)

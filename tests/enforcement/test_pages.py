@@ -183,3 +183,14 @@ def test_the_enterprise_review_page_leads_to_drafting_an_action(reviewer, alice_
     assert f"/review/enforcement/new/?enterprise={alice_co.pk}" in page
     form = client.get(f"/review/enforcement/new/?enterprise={alice_co.pk}").context["form"]
     assert form["enterprise"].value() == str(alice_co.pk)
+
+
+def test_overdue_actions_are_flagged_and_filtered(reviewer, alice, issued):
+    import datetime as dt
+
+    client = signed_in(reviewer)
+    assert not client.get("/review/enforcement/?overdue=on").context["page"].object_list
+    EnforcementAction.objects.filter(pk=issued.pk).update(deadline=dt.date(2026, 1, 1))
+    page = client.get("/review/enforcement/?overdue=on")
+    assert [a.pk for a in page.context["page"].object_list] == [issued.pk]
+    assert "逾期" in page_text(page)

@@ -261,3 +261,12 @@ def test_the_database_refuses_an_amount_on_a_warning(draft):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         EnforcementAction.objects.filter(pk=draft.pk).update(amount=Decimal("5"))
+
+
+def test_an_issued_action_is_overdue_after_its_deadline_until_answered():
+    import datetime as dt
+
+    day = dt.date(2026, 5, 1)
+    assert not rules.is_overdue(status="issued", deadline=day, today=day)
+    assert rules.is_overdue(status="issued", deadline=day, today=day + dt.timedelta(days=1))
+    assert not rules.is_overdue(status="answered", deadline=day, today=day + dt.timedelta(days=1))

@@ -58,6 +58,7 @@ class ActionListOutput(serializers.Serializer):
                                       help_text="Yuan; only for a fine.")
     deadline = serializers.DateField()
     issued_at = serializers.DateTimeField(allow_null=True)
+    is_overdue = serializers.BooleanField(help_text="Issued, not answered, and the deadline has passed.")
     outcome = serializers.CharField(help_text="Once closed: complied or not_complied; empty before.")
 
 
@@ -180,6 +181,8 @@ class ActionListFilterInput(serializers.Serializer):
     enterprise = serializers.IntegerField(required=False, min_value=1)
     q = serializers.CharField(required=False, max_length=100, help_text="Number, enterprise name or credit code, "
                                                                          "words of the facts.")
+    overdue = serializers.BooleanField(required=False, default=False,
+                                       help_text="Only issued actions not answered by their deadline.")
 
 
 class DiscrepancyEscalateInput(ActionOptionalCommentInput):
