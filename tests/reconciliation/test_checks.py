@@ -245,6 +245,16 @@ def test_refused_and_not_taken_back_within_the_working_days(run, maker, carmaker
     assert Discrepancy.objects.get().severity == "medium"  # not waste
 
 
+def test_a_refused_waste_battery_not_taken_back_is_high(run, maker, recycler):
+    code = registered(maker, occurred_at=days_ago(40))
+    battery_services.battery_declare_waste(actor=maker, code=code, occurred_at=days_ago(30))
+    battery_services.battery_hand_over(actor=maker, code=code, recipient=recycler.enterprise, occurred_at=days_ago(21))
+    battery_services.battery_refuse(actor=recycler, code=code, reason="无检测报告", occurred_at=days_ago(20))
+
+    assert [d[0] for d in run()] == ["refused_not_taken_back"]
+    assert Discrepancy.objects.get().severity == "high"
+
+
 # --- licensed annual capacity --------------------------------------------------------------------------------------
 
 
