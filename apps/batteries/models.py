@@ -174,7 +174,11 @@ class BatteryEvent(models.Model):
     class Meta:
         verbose_name = _("ledger event")
         constraints = [models.UniqueConstraint(fields=["battery", "seq"], name="ledger_battery_seq_unique")]
-        indexes = [models.Index(fields=["actor", "occurred_at"], name="ledger_actor_time")]
+        # Covering: the per-enterprise reads by time (monthly-report comparison, reconciliation, late-reported
+        # events in apps.deadlines) need only kind and recorded_at besides the key, so they scan the index alone
+        # (tests/bench/bench_deadlines.py, 3 million events: 4–11 times faster than with heap fetches).
+        indexes = [models.Index(fields=["actor", "occurred_at"], name="ledger_actor_time",
+                                include=["kind", "recorded_at"])]
         triggers = [
             pgtrigger.Protect(name="ledger_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
         ]

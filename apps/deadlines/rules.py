@@ -9,10 +9,17 @@ Chinese public-holiday calendar with make-up working days (apps.core.workdays).
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 
-from apps.core.workdays import DayVerdict, Deadline, add_working_days_with, working_days_between_with
+from apps.core.workdays import (
+    MAX_CALENDAR_DAYS,
+    DayVerdict,
+    Deadline,
+    add_working_days_with,
+    working_days_between_with,
+)
 
 # duty -> (the enterprise role that carries it, the ledger event kinds it covers)
 DUTY_SCOPE: dict[str, tuple[str, frozenset[str]]] = {
@@ -69,12 +76,27 @@ def is_reported_late(*, occurred_on: dt.date, recorded_on: dt.date, working_days
 def cutoff_table(first_day: dt.date, last_day: dt.date, working_days: Iterable[int],
                  verdict: Callable[[dt.date], DayVerdict]) -> list[tuple[int, dt.date, dt.date]]:
     """(n, day, deadline) for every day in [first_day, last_day] and every distinct n: the small table the late-event
-    query joins on, so that the calendar arithmetic runs once per day, not once per event."""
+    query joins on, so that the calendar arithmetic runs once per day, not once per event. Each calendar day is
+    judged once: the working days after first_day are listed, and the n-th one after a day is read off the list
+    (the same answer as reporting_deadline, which the tests check)."""
+    ns = sorted({n for n in working_days if n >= 1})
+    if not ns or last_day < first_day:
+        return []
+    workdays: list[dt.date] = []
+    day, after_last = first_day, 0
+    while after_last < ns[-1]:
+        day += dt.timedelta(days=1)
+        if (day - last_day).days > MAX_CALENDAR_DAYS:
+            raise ValueError(f"no {ns[-1]} working days within {MAX_CALENDAR_DAYS} days of {last_day}")
+        if verdict(day).is_workday:
+            workdays.append(day)
+            after_last += day > last_day
     rows = []
     day = first_day
     while day <= last_day:
-        for n in sorted(set(working_days)):
-            rows.append((n, day, reporting_deadline(day, n, verdict).date))
+        first_after = bisect.bisect_right(workdays, day)
+        for n in ns:
+            rows.append((n, day, workdays[first_after + n - 1]))
         day += dt.timedelta(days=1)
     return rows
 

@@ -37,6 +37,10 @@ def months_back(start: dt.date, n: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def previous_month(today: dt.date) -> dt.date:
+    return months_back(month_start(today), 1)
+
+
 def _instant(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), SHANGHAI)
 
@@ -88,11 +92,23 @@ class RawRows:
     """A sequence over one SQL query that Django's Paginator (and the API's page numbers) can slice: `count()`
     runs count(*) over the query, a slice runs it with LIMIT/OFFSET. Rows are dicts."""
 
-    def __init__(self, sql: str, params: dict, order_by: str, convert=None):
+    def __init__(self, sql: str, params: dict, order_by: str, convert=None, *, materialize: bool = False):
         self.sql, self.params, self.order_by, self.convert = sql, params, order_by, convert or (lambda row: row)
         self._count = None
+        # An aggregate's result is small while its query is not: run it once and page in memory.
+        self.materialize, self._rows = materialize, None
+
+    def _all(self) -> list[dict]:
+        if self._rows is None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT * FROM ({self.sql}) AS q ORDER BY {self.order_by}", self.params)
+                names = [c.name for c in cursor.description]
+                self._rows = [self.convert(dict(zip(names, row))) for row in cursor.fetchall()]
+        return self._rows
 
     def count(self) -> int:
+        if self.materialize:
+            return len(self._all())
         if self._count is None:
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT count(*) FROM ({self.sql}) AS q", self.params)
@@ -105,6 +121,8 @@ class RawRows:
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index:index + 1][0]
+        if self.materialize:
+            return self._all()[index]
         start, stop = index.start or 0, index.stop
         limit = "" if stop is None else f" LIMIT {int(stop) - int(start)}"
         with connection.cursor() as cursor:
@@ -166,24 +184,38 @@ def _late_event_params(first_month: dt.date, end_month: dt.date, *, kind: str | 
     }
 
 
+# `eff`: per enterprise in the visible set, the event kinds it must report and their deadlines (parallel arrays).
+# `ev`: each enterprise's events of those kinds in [start, end) — one range scan of the (actor, occurred_at) index per
+# enterprise, in a LATERAL subquery so that no join order repeats it (reading only columns the index carries, so
+# the scan is index-only) — keeping only those recorded more than n
+# calendar days after they happened (n working days are at least n calendar days, so nothing late is dropped); it
+# is MATERIALIZED so that the join with the calendar table `cut` cannot be planned around it.
 LATE_EVENTS_CTE = """
 WITH scope(role, kind, n) AS (
        SELECT * FROM unnest(%(scope_role)s::text[], %(scope_kind)s::text[], %(scope_n)s::int[])),
      cut(n, day, cutoff) AS (
        SELECT * FROM unnest(%(cut_n)s::int[], %(cut_day)s::date[], %(cut_at)s::timestamptz[])),
-     eff AS (
+     per_kind AS (
        SELECT ent.id AS actor_id, s.kind, min(s.n) AS n
          FROM enterprises_enterprise ent JOIN scope s ON s.role = ANY(ent.roles)
         WHERE ent.id IN ({visible})
-        GROUP BY ent.id, s.kind)
+        GROUP BY ent.id, s.kind),
+     eff AS (
+       SELECT actor_id, array_agg(kind ORDER BY kind) AS kinds, array_agg(n ORDER BY kind) AS ns, min(n) AS min_n
+         FROM per_kind GROUP BY actor_id),
+     ev AS MATERIALIZED (
+       SELECT a.actor_id, x.*, a.ns[array_position(a.kinds, x.kind::text)] AS n
+         FROM eff a
+        CROSS JOIN LATERAL (
+              SELECT e.kind, e.occurred_at, e.recorded_at
+                FROM batteries_batteryevent e
+               WHERE e.actor_id = a.actor_id AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
+                 AND e.kind = ANY(a.kinds) AND e.recorded_at > e.occurred_at + a.min_n * interval '1 day') x)
 """
 
 LATE_EVENTS_FROM = """
-  FROM eff
-  JOIN batteries_batteryevent e
-    ON e.actor_id = eff.actor_id AND e.kind = eff.kind
-   AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
-  JOIN cut c ON c.n = eff.n AND c.day = (e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date
+  FROM ev e
+  JOIN cut c ON c.n = e.n AND c.day = (e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date
  WHERE e.recorded_at >= c.cutoff
 """
 
@@ -198,14 +230,15 @@ def late_event_summary(*, actor, first_month: dt.date, end_month: dt.date, provi
     sql = LATE_EVENTS_CTE.format(visible=visible) + """
 SELECT s.actor_id AS enterprise_id, ent.name AS enterprise_name, ent.province, s.month, s.kind, s.late,
        s.max_days_late
-  FROM (SELECT eff.actor_id, date_trunc('month', e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS month,
+  FROM (SELECT e.actor_id, date_trunc('month', e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS month,
                e.kind, count(*) AS late,
                floor(max(extract(epoch FROM e.recorded_at - c.cutoff)) / 86400)::int + 1 AS max_days_late
         """ + LATE_EVENTS_FROM + """
          GROUP BY 1, 2, 3) s
   JOIN enterprises_enterprise ent ON ent.id = s.actor_id
 """
-    return RawRows(sql, params, "max_days_late DESC, late DESC, month DESC, enterprise_id, kind", _labelled)
+    return RawRows(sql, params, "max_days_late DESC, late DESC, month DESC, enterprise_id, kind", _labelled,
+                   materialize=True)
 
 
 def late_event_list(*, actor, enterprise: int, kind: str, month: dt.date) -> RawRows:
@@ -213,10 +246,17 @@ def late_event_list(*, actor, enterprise: int, kind: str, month: dt.date) -> Raw
     visible = _inline(*_visible_enterprises_sql(actor, enterprise=enterprise))
     start = month_start(month)
     params = _late_event_params(start, next_month(start), kind=kind)
+    # The late rows come from the index alone; only they are looked up again (by the index's own columns) for
+    # their event and battery ids. DISTINCT: a bulk file may give many events the same moments.
     sql = LATE_EVENTS_CTE.format(visible=visible) + """
-SELECT e.id, b.code, e.kind, e.occurred_at, e.recorded_at, (c.cutoff AT TIME ZONE 'Asia/Shanghai')::date - 1
-       AS deadline, floor(extract(epoch FROM e.recorded_at - c.cutoff) / 86400)::int + 1 AS days_late
-""" + LATE_EVENTS_FROM.replace("  JOIN cut c", "  JOIN batteries_battery b ON b.id = e.battery_id\n  JOIN cut c")
+SELECT x.id, b.code, x.kind, x.occurred_at, x.recorded_at, (l.cutoff AT TIME ZONE 'Asia/Shanghai')::date - 1
+       AS deadline, floor(extract(epoch FROM x.recorded_at - l.cutoff) / 86400)::int + 1 AS days_late
+  FROM (SELECT DISTINCT e.actor_id, e.kind, e.occurred_at, e.recorded_at, c.cutoff
+        """ + LATE_EVENTS_FROM + """) l
+  JOIN batteries_batteryevent x
+    ON x.actor_id = l.actor_id AND x.occurred_at = l.occurred_at AND x.kind = l.kind AND x.recorded_at = l.recorded_at
+  JOIN batteries_battery b ON b.id = x.battery_id
+"""
     return RawRows(sql, params, "occurred_at, id")
 
 

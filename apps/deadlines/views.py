@@ -130,8 +130,10 @@ def overdue(request):
     filters = form.filters()
     reports_page, reports_query = paginate(request, selectors.overdue_reports(
         actor=request.user, province=filters["province"], enterprise=filters["enterprise"]))
-    month = selectors.month_start(filters["month"]) if filters["month"] else None
-    first, end = (month, selectors.next_month(month)) if month else _late_window()
+    # One month at a time across enterprises (the previous one unless chosen): the query then reads one month of
+    # the ledger for the provinces in scope, whatever the ledger's size.
+    month = selectors.month_start(filters["month"] or selectors.previous_month(timezone.localdate()))
+    first, end = month, selectors.next_month(month)
     late = selectors.late_event_summary(actor=request.user, first_month=first, end_month=end,
                                         province=filters["province"], enterprise=filters["enterprise"],
                                         kind=filters["kind"])

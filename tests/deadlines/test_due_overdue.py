@@ -172,3 +172,10 @@ def test_list_pages_run_a_fixed_number_of_queries(carmaker_staff, reviewer_fj, l
                                ("drill", company, "/deadlines/late-events/?kind=installed&month=2026-02")):
         with django_assert_max_num_queries(counts[label]):
             assert client.get(url).status_code == 200
+
+
+def test_the_drill_down_lists_events_with_identical_moments_once_each(carmaker_staff, late_install, carco):
+    # Two installations at the same instant, recorded at the same instant (as a bulk file does).
+    codes = {late_install(D(2026, 2, 13), D(2026, 4, 1)), late_install(D(2026, 2, 13), D(2026, 4, 1))}
+    rows = selectors.late_event_list(actor=carmaker_staff, enterprise=carco.pk, kind="installed", month=D(2026, 2, 1))
+    assert rows.count() == 2 and {r["code"] for r in rows[0:10]} == codes

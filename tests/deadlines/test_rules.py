@@ -83,6 +83,15 @@ def test_cutoff_table_has_one_row_per_day_and_deadline_length():
     assert rows[0][2] == D(2026, 3, 12)
 
 
+def test_cutoff_table_agrees_with_reporting_deadline_across_the_2026_holidays():
+    overrides = {D(2026, 12, 28): False}  # an admin's extra day off, to make sure overrides count too
+    calendar = WorkdayCalendar(overrides=overrides)
+    rows = rules.cutoff_table(D(2026, 1, 20), D(2026, 12, 31), [15, 30], calendar.verdict)
+    assert len(rows) == 2 * 346
+    for n, day, deadline in rows:
+        assert deadline == rules.reporting_deadline(day, n, calendar.verdict).date, (n, day)
+
+
 def test_monthly_report_state_and_days_late():
     due = D(2026, 11, 10)
     assert rules.monthly_report_state(due=due, submitted_on=None, today=D(2026, 10, 20), month_ended=False) == "upcoming"

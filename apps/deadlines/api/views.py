@@ -142,7 +142,7 @@ class OverdueInput(PageInput):
 
 class OverdueEventsInput(OverdueInput):
     kind = serializers.ChoiceField(choices=KIND_CHOICES, required=False)
-    month = MonthField(required=False, help_text="YYYY-MM; default: the last 12 months.")
+    month = MonthField(required=False, help_text="YYYY-MM; default: the previous month.")
 
 
 # --- views ----------------------------------------------------------------------------------------------------
@@ -209,12 +209,12 @@ class OverdueReportsAPI(IdempotentAPIView):
 
 class OverdueEventsAPI(IdempotentAPIView):
     @extend_schema(parameters=[OverdueEventsInput], responses={200: LateEventCountPage, **ERRORS},
-                   summary="Late-reported events per enterprise, month and kind in your provinces, latest first")
+                   summary="Late-reported events of one month per enterprise and kind in your provinces, latest first")
     def get(self, request):
         _require_regulator(request)
         data = _valid(OverdueEventsInput, request.query_params)
-        month = data.get("month")
-        first, end = (month, selectors.next_month(month)) if month else _late_window()
+        month = data.get("month") or selectors.previous_month(timezone.localdate())
+        first, end = month, selectors.next_month(month)
         rows = selectors.late_event_summary(actor=request.user, first_month=first, end_month=end,
                                             province=data.get("province"), enterprise=data.get("enterprise"),
                                             kind=data.get("kind"))
