@@ -267,3 +267,35 @@ def test_the_enterprise_dashboard_links_to_its_deadlines_page(alice, scene):
 def test_the_sankey_skips_stages_an_enterprise_has_no_batteries_in(alice, scene):
     rows = chart(charts_for(alice), "sankey").rows
     assert rows == [["Produced", "Handed over", 2]]  # Alice installs nothing: produced → handed over
+
+
+def test_the_refresh_task_and_command_record_when_the_figures_were_computed(alice_co):
+    from django.core.management import call_command
+
+    from apps.reconciliation.models import AggregateRefresh
+    from apps.reconciliation.tasks import dashboard_aggregates_refresh as task
+
+    events(battery(alice_co), ("produced", alice_co))
+    assert not FlowMonth.objects.exists()  # the view holds what the last refresh saw
+    result = task.apply().get()
+    assert result["skipped"] is False and AggregateRefresh.objects.filter(pk=result["refresh"]).exists()
+    assert FlowMonth.objects.get(enterprise=alice_co, kind="produced").events == 1
+    out = io.StringIO()
+    call_command("dashboard_refresh", stdout=out)
+    assert "refreshed" in out.getvalue() and AggregateRefresh.objects.count() == 2
+
+
+def test_a_second_refresh_while_one_runs_is_a_no_op(alice_co):
+    import psycopg
+
+    from apps.reconciliation.services import AGGREGATES_LOCK
+
+    db = connection.settings_dict
+    with psycopg.connect(host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"], dbname=db["NAME"],
+                         password=db["PASSWORD"] or None, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", AGGREGATES_LOCK)
+        try:
+            assert dashboard_aggregates_refresh() is None
+        finally:
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", AGGREGATES_LOCK)
+    assert dashboard_aggregates_refresh() is not None  # once the other one is done, it runs
