@@ -5,13 +5,20 @@ from __future__ import annotations
 import pytest
 
 from apps.batteries.models import Battery, BulkImport
-from tests.batteries.conftest import make_code
+from apps.scrapping import services as scrapping_services
+from apps.scrapping.models import ScrappingCertificate, ScrappingIntake
+from apps.scrapping.verification import verification_path
+from tests.batteries.conftest import VIN, VIN2, VIN3, make_code
+from tests.batteries.flows import delivered, installed, registered
 from tests.e2e.conftest import wait_until
+from tests.scrapping.conftest import OWNER_ID, image_upload
+
+LANGS = pytest.mark.parametrize("lang", ["zh", "en"])
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
+@LANGS
 def test_a_battery_maker_uploads_a_gbk_csv_and_watches_it_finish(journey, celery_worker, maker, lang):
     codes = [make_code() for _ in range(3)]
     rows = ["电池编码,额定容量kWh,重量kg"] + [f"{code},75.5,420" for code in codes]
@@ -42,3 +49,116 @@ def test_a_battery_maker_uploads_a_gbk_csv_and_watches_it_finish(journey, celery
     assert all(code in listed for code in codes)
     j.shot("batteries-listed")
     assert set(Battery.objects.values_list("code", flat=True)) == set(codes)
+
+
+@pytest.mark.parametrize("lang", ["zh"])
+def test_a_vehicle_maker_installs_a_battery_in_a_vehicle(journey, maker, carmaker, lang):
+    code = delivered(registered(maker), maker, carmaker)
+    j = journey("install", lang)
+    j.sign_in(carmaker)
+    j.goto("/batteries/install/")
+    j.page.fill("input[name=code]", code)
+    j.page.fill("input[name=vin]", VIN)
+    j.page.fill("input[name=model_name]", "申城 E5")
+    j.shot("form-filled")
+    j.submit()
+    assert j.page.url.endswith(f"/batteries/{code}/")
+    assert j.t(f"电池 {code} 已装于车辆 {VIN}。", f"Battery {code} was installed in vehicle {VIN}.") in j.text(".messages")
+    j.shot("installed")
+    battery = Battery.objects.get(code=code)
+    assert battery.status == "installed" and battery.vehicle.vin == VIN
+
+
+def _photo(folder, name: str):
+    path = folder / name
+    path.write_bytes(image_upload().read())
+    return str(path)
+
+
+def _fill_intake(j, vin: str, codes: str) -> None:
+    j.goto("/scrapping/intakes/new/")
+    j.page.fill("input[name=vin]", vin)
+    j.page.fill("input[name=plate_number]", "鄂A12345")
+    j.page.fill("input[name=engine_number]", "TZ220XS0001")
+    j.page.fill("input[name=owner_id_number]", OWNER_ID)
+    j.page.check("input[name=declared_not_mortgaged]")
+    j.page.check("input[name=declared_not_stolen]")
+    j.page.fill("textarea[name=battery_codes]", codes)
+    j.page.set_input_files("input[name=photo_front]", _photo(j.folder, "front.jpg"))
+    j.page.set_input_files("input[name=photo_vin]", _photo(j.folder, "vin.jpg"))
+
+
+@LANGS
+def test_a_dismantler_is_refused_a_car_without_its_battery_then_certifies_one_with_it(
+        journey, celery_worker, maker, carmaker, dismantler, lang):
+    installed(maker, carmaker, VIN)
+    pack = installed(maker, carmaker, VIN2)
+    j = journey("dismantle", lang)
+    j.sign_in(dismantler)
+    # The car arrives without its battery: taken in, blocked, and no certificate may be issued.
+    _fill_intake(j, VIN, "")
+    j.shot("no-battery-form")
+    j.submit()
+    assert j.t(f"车辆 {VIN} 接收时未带电池，不得出具证明", f"Vehicle {VIN} was taken in without its battery: no certificate may be issued") in \
+        j.text(".messages .msg-error")
+    assert j.page.locator("form[action$='/issue/']").count() == 0
+    j.shot("blocked")
+    assert ScrappingIntake.objects.get(vin=VIN).status == "blocked"
+    # The next one comes with its pack: ready; the certificate is issued after a confirmation.
+    _fill_intake(j, VIN2, pack)
+    j.submit()
+    assert j.page.locator(".messages .msg-success").count() == 1
+    j.shot("ready")
+    issue = j.page.locator("form[action$='/issue/']")
+    issue.locator("input[name=number]").fill("HB-2026-000123")
+    issue.locator("input[name=confirm]").check()
+    j.shot("issue-confirmed")
+    j.submit(issue)
+    certificate = ScrappingCertificate.objects.get()
+    assert j.page.url.endswith(f"/scrapping/certificates/{certificate.pk}/")
+    j.shot("certificate")
+    # The button serves the PDF inline (the browser shows it); fetched here with the browser's session.
+    link = j.page.locator(f"a[href$='/certificates/{certificate.pk}/certificate.pdf']")
+    response = j.context.request.get(j.base + link.get_attribute("href"))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    assert "scrapping-certificate-HB-2026-000123.pdf" in response.headers["content-disposition"]
+    pdf = response.body()
+    assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:]
+    battery = Battery.objects.get(code=pack)  # removed through the ledger: the dismantler now holds it
+    assert (battery.status, battery.holder, battery.vehicle) == ("in_stock", dismantler.enterprise, None)
+    assert battery.events.order_by("-seq").first().kind == "removed"
+
+
+@LANGS
+def test_a_visitor_verifies_a_certificate_by_its_qr_address(journey, maker, carmaker, dismantler, reviewer, lang):
+    packs = [installed(maker, carmaker, vin) for vin in (VIN, VIN3)]
+    certificates = []
+    for vin, pack, number in ((VIN, packs[0], "HB-2026-1"), (VIN3, packs[1], "HB-2026-2")):
+        intake = scrapping_services.scrapping_intake_create(
+            actor=dismantler, vin=vin, plate_number="鄂A12345", engine_number="TZ1", is_nev=True,
+            owner_id_kind="resident_id", owner_id_number=OWNER_ID, declared_not_mortgaged=True,
+            declared_not_stolen=True, battery_codes=[pack], photo_front=image_upload(), photo_vin=image_upload("png"))
+        certificates.append(scrapping_services.scrapping_certificate_issue(
+            actor=dismantler, intake_id=intake.pk, number=number))
+    valid, voided = certificates
+    scrapping_services.scrapping_certificate_void(actor=reviewer, certificate_id=voided.pk,
+                                                  reason="车辆被报盗抢")
+    j = journey("verify", lang)  # a visitor scanning the QR code: no account
+    response = j.goto(verification_path(valid.pk))
+    assert response.status == 200
+    assert j.page.locator(".verify-valid").count() == 1 and "HB-2026-1" in j.text()
+    assert j.t("有效", "valid") in j.text(".verify-state")
+    assert VIN not in j.text()  # only a masked VIN is public
+    j.shot("valid")
+    response = j.goto(verification_path(voided.pk))
+    assert j.page.locator(".verify-voided").count() == 1
+    assert j.t("已作废", "Voided") in j.text(".verify-state")
+    j.shot("voided")
+    path = verification_path(valid.pk)
+    token = path.rstrip("/").rsplit("/", 1)[1]
+    tampered = path.replace(token, token[:-1] + ("A" if token[-1] != "A" else "B"))
+    response = j.goto(tampered)
+    assert response.status == 404
+    assert j.page.locator(".verify-unknown").count() == 1 and j.page.locator(".verify-valid").count() == 0
+    assert "HB-2026-1" not in j.text()
+    j.shot("tampered")
