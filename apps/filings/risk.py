@@ -6,9 +6,9 @@ aggregate statement per source of evidence), at most once a minute, and cached (
 tests each row against that set (a hashed IN list), so it stays one statement whatever the number of filings,
 and the history tables are not read on every page view.
 
-Another app adds its own evidence of a repeat offender (e.g. open enforcement actions) by appending a callable to
-`REPEAT_OFFENCE_SOURCES` in its AppConfig.ready(): `callable(since) -> QuerySet of enterprise ids` (a
-`values("enterprise_id")`-style queryset of one column).
+The evidence of a repeat offender comes from REPEAT_OFFENCE_SOURCES: filings returned or rejected, open
+discrepancies, open enforcement actions. Another app adds its own by appending a callable to it in its
+AppConfig.ready(): `callable(since) -> QuerySet` of one column, the enterprise id (a `values("enterprise_id")`).
 """
 from __future__ import annotations
 
@@ -60,7 +60,16 @@ def _open_discrepancies(since: dt.datetime) -> QuerySet:
             .values("enterprise_id"))
 
 
-REPEAT_OFFENCE_SOURCES: list[Callable[[dt.datetime], QuerySet]] = [_returned_or_rejected, _open_discrepancies]
+def _open_enforcement_actions(since: dt.datetime) -> QuerySet:
+    """Enterprises with an enforcement action issued to them and not closed (whatever its age: still open)."""
+    from apps.enforcement.models import ActionStatus, EnforcementAction
+
+    return (EnforcementAction.objects.filter(status__in=(ActionStatus.ISSUED, ActionStatus.ANSWERED))
+            .values("enterprise_id"))
+
+
+REPEAT_OFFENCE_SOURCES: list[Callable[[dt.datetime], QuerySet]] = [
+    _returned_or_rejected, _open_discrepancies, _open_enforcement_actions]
 
 
 # The repeat offenders change rarely (a filing returned or rejected, a discrepancy opened or closed, the 12-month

@@ -104,6 +104,18 @@ def test_returning_a_filing_clears_the_cached_repeat_offenders(reviewer, alice, 
     assert queue_ids(client) == [alices.pk, older.pk]
 
 
+@pytest.mark.parametrize("status,repeat", [("issued", True), ("answered", True), ("closed", False),
+                                           ("awaiting_approval", False)])
+def test_an_open_enforcement_action_makes_a_repeat_offender(reviewer, alice_co, bob_co, status, repeat):
+    from apps.enforcement.models import EnforcementAction
+
+    older = open_filing(bob_co, days_ago=9)
+    alices = open_filing(alice_co, days_ago=1)
+    EnforcementAction.objects.create(kind="warning", enterprise=alice_co, province=alice_co.province, status=status,
+                                     facts="x", legal_basis="y", deadline=timezone.localdate())
+    assert queue_ids(signed_in(reviewer)) == ([alices.pk, older.pk] if repeat else [older.pk, alices.pk])
+
+
 @pytest.mark.parametrize("returns,days_ago,repeat", [(1, 10, False), (2, 10, True), (2, 400, False)])
 def test_returned_filings_count_only_from_the_threshold_and_within_12_months(reviewer, alice_co, bob_co, returns,
                                                                              days_ago, repeat):
