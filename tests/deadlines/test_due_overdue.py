@@ -179,3 +179,18 @@ def test_the_drill_down_lists_events_with_identical_moments_once_each(carmaker_s
     codes = {late_install(D(2026, 2, 13), D(2026, 4, 1)), late_install(D(2026, 2, 13), D(2026, 4, 1))}
     rows = selectors.late_event_list(actor=carmaker_staff, enterprise=carco.pk, kind="installed", month=D(2026, 2, 1))
     assert rows.count() == 2 and {r["code"] for r in rows[0:10]} == codes
+
+
+def test_a_dismantlers_page_lists_handovers_to_make_and_to_receive(db, client_for):
+    from tests.factories import EnterpriseFactory, MembershipFactory
+
+    co = EnterpriseFactory(name="江城拆解", roles=["dismantler", "collection_point"], province="42")
+    user = MembershipFactory(enterprise=co, role="admin", user__username="dina").user
+    response = client_for(user).get("/deadlines/")
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "/scrapping/certificates/?deadline=open" not in text  # nothing pending: the empty state instead
+    assert response.context["is_dismantler"] and response.context["incoming_count"] == 0
+    # Its own duties only: a dismantler and collection point sees no vehicle maker's deadline.
+    rows = [r.duty for r in response.context["deadlines"] if r.role in co.roles]
+    assert set(rows) == {"dismantler_certificate", "dismantler_handover", "collection_store"}
