@@ -314,6 +314,24 @@ def test_api_queue_is_in_risk_order_and_pages_by_keyset(api_for, reviewer, alice
     assert oldest[0]["id"] == expected[2]
 
 
+def test_api_queue_and_export_take_a_constant_number_of_queries(api_for, reviewer, alice_co, bob_co):
+    api = api_for(reviewer)  # a session: the page's export too
+    open_filing(alice_co, flags=["x"])
+
+    def count(get, url):
+        repeat_offenders_changed()
+        with CaptureQueriesContext(connection) as ctx:
+            response = get(url)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+        return len(ctx)
+
+    few = (count(api.get, "/api/v1/filings/queue/"), count(api.get, QUEUE + "?export=csv"))
+    for i in range(12):
+        open_filing(bob_co if i % 2 else alice_co, days_ago=i + 2, assigned_to=reviewer, status="in_review")
+    assert (count(api.get, "/api/v1/filings/queue/"), count(api.get, QUEUE + "?export=csv")) == few
+
+
 def test_api_queue_outsiders(api_for, alice, reviewer_gd, alice_co):
     open_filing(alice_co)
     assert api_for(reviewer_gd).get("/api/v1/filings/queue/").json()["results"] == []
