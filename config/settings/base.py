@@ -248,7 +248,7 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 # Redis: a message taken by a worker that dies unacknowledged comes back after visibility_timeout (seconds; Redis'
 # default is an hour), found by a sweep every unacked_restore_interval × throttle seconds (kombu: 100 by default).
-# Outbox deliveries run once however often they come (apps.core.outbox), so the timeout may be short (ADR 0016).
+# Outbox deliveries run once however often they come (apps.core.outbox), so the timeout may be short (ADR 0018).
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = (
     {"visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT")),
      "unacked_restore_interval": max(1, int(env("CELERY_VISIBILITY_TIMEOUT")) // 5), "unacked_restore_throttle": 1}
