@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from apps.batteries import services as battery_services
 from apps.batteries.models import Battery, BulkImport
+from apps.enterprises.models import RecyclerLicence
+from apps.filings import recovery_services
+from apps.filings import services as filing_services
+from apps.filings.models import Filing
 from apps.scrapping import services as scrapping_services
 from apps.scrapping.models import ScrappingCertificate, ScrappingIntake
 from apps.scrapping.verification import verification_path
 from tests.batteries.conftest import VIN, VIN2, VIN3, make_code
 from tests.batteries.flows import delivered, installed, registered
+from tests.conftest import totp_device
 from tests.e2e.conftest import wait_until
+from tests.filings.recovery_setup import INPUTS, LOW_OUTPUTS, last_month
 from tests.scrapping.conftest import OWNER_ID, image_upload
 
 LANGS = pytest.mark.parametrize("lang", ["zh", "en"])
@@ -162,3 +169,92 @@ def test_a_visitor_verifies_a_certificate_by_its_qr_address(journey, maker, carm
     assert j.page.locator(".verify-unknown").count() == 1 and j.page.locator(".verify-valid").count() == 0
     assert "HB-2026-1" not in j.text()
     j.shot("tampered")
+
+
+def _dismantled(maker, carmaker, dismantler, vin: str, number: str) -> str:
+    """A pack taken out of a scrapped vehicle by the dismantler and declared waste: what goes to a recycler."""
+    pack = installed(maker, carmaker, vin)
+    intake = scrapping_services.scrapping_intake_create(
+        actor=dismantler, vin=vin, plate_number="鄂A12345", engine_number="TZ1", is_nev=True,
+        owner_id_kind="resident_id", owner_id_number=OWNER_ID, declared_not_mortgaged=True, declared_not_stolen=True,
+        battery_codes=[pack], photo_front=image_upload(), photo_vin=image_upload("png"))
+    scrapping_services.scrapping_certificate_issue(actor=dismantler, intake_id=intake.pk, number=number)
+    battery_services.battery_declare_waste(actor=dismantler, code=pack)
+    return pack
+
+
+@pytest.mark.parametrize("lang", ["zh"])
+def test_a_recycler_receives_a_battery_files_a_low_recovery_report_and_sees_it_returned(
+        journey, celery_worker, maker, carmaker, dismantler, recycler, reviewer, lang):
+    pack = _dismantled(maker, carmaker, dismantler, VIN, "HB-2026-7")
+    battery_services.battery_hand_over(actor=dismantler, code=pack, recipient=recycler.enterprise)
+    j = journey("recovery", lang)
+    j.sign_in(recycler)
+    j.goto("/batteries/receive/")
+    j.page.fill("input[name=code]", pack)
+    j.shot("receive")
+    j.submit()
+    assert j.page.url.endswith(f"/batteries/{pack}/")
+    assert Battery.objects.get(code=pack).holder == recycler.enterprise
+    j.shot("received")
+    # The month's recovery report: nickel 74 kg of the 76 expected (97.4 %), below the 98 % threshold.
+    j.goto("/filings/recovery-reports/new/")
+    j.page.fill("input[name=month]", last_month().strftime("%Y-%m"))
+    for chem, kg in INPUTS.items():
+        j.page.fill(f"input[name=input_{chem}]", kg)
+    for metal, kg in LOW_OUTPUTS.items():
+        j.page.fill(f"input[name=output_{metal}]", kg)
+    j.shot("report-form")
+    j.submit()
+    filing = Filing.objects.get()
+    assert j.page.url.endswith(f"/filings/{filing.pk}/")
+    assert "97.37 %" in j.text() and j.page.locator(".filing-differs").count() >= 1
+    j.shot("report-below-threshold")
+    j.submit(j.page.locator(f"form[action$='/filings/{filing.pk}/submit/']"))
+    assert Filing.objects.get().status == "submitted"
+    j.shot("submitted")
+    # A reviewer returns it (the reviewer's side of the page is the next journey).
+    filing_services.filing_claim(actor=reviewer, filing_id=filing.pk)
+    filing_services.filing_return(actor=reviewer, filing_id=filing.pk, comment="镍回收率不足98%，请核对产出重量。")
+    j.goto(f"/filings/{filing.pk}/")
+    assert j.t("已退回", "Returned") in j.text() and "镍回收率不足98%，请核对产出重量。" in j.text()
+    assert j.page.locator(f"form[action$='/filings/{filing.pk}/resubmit/']").count() == 1
+    j.shot("returned")
+    j.goto("/notifications/")
+    assert j.t("退回", "returned") in j.text()
+    j.shot("notification")
+
+
+@pytest.mark.parametrize("lang", ["zh"])
+def test_an_admin_revokes_a_licence_and_a_handover_to_that_recycler_is_refused(
+        journey, maker, carmaker, dismantler, recycler, admin_user, lang):
+    pack = _dismantled(maker, carmaker, dismantler, VIN, "HB-2026-8")
+    licence = RecyclerLicence.objects.get(enterprise=recycler.enterprise)
+    device = totp_device(admin_user)
+    admin = journey("revoke-licence", lang)
+    admin.sign_in(admin_user, device=device)
+    admin.goto(f"/licences/{licence.pk}/")
+    admin.page.check("input[name=action][value=revoke]")
+    admin.page.fill("textarea[name=reason]", "现场核查发现超范围经营")
+    admin.page.check("input[name=confirm]")
+    admin.shot("revoke-form")
+    admin.submit()
+    licence.refresh_from_db()
+    assert licence.status == "revoked"
+    assert admin.page.locator("form textarea[name=reason]").count() == 0  # revocation is final
+    admin.shot("revoked")
+
+    j = journey("handover-refused", lang)
+    j.sign_in(dismantler)
+    j.goto("/batteries/hand-over/")
+    j.page.fill("input[name=code]", pack)
+    j.page.select_option("select[name=recipient]", str(recycler.enterprise.pk))
+    j.shot("handover-form")
+    j.submit()
+    assert j.page.url.endswith("/batteries/hand-over/")
+    error = j.text(".field.has-error .error")  # said on the recipient field, with the rule
+    assert recycler.enterprise.name in error and j.t("不得于", "may not receive waste batteries") in error
+    assert j.t("规则 3", "rule 3") in error
+    j.shot("refused")
+    battery = Battery.objects.get(code=pack)
+    assert (battery.status, battery.holder) == ("in_stock", dismantler.enterprise)
