@@ -216,3 +216,22 @@ def test_outsiders_get_404_from_the_api(api_for, reviewer_gd, bob):
     assert api_for(bob).get(f"{API}/filings/{pk}/").status_code == 404
     assert Filing.objects.get(pk=pk).status == "submitted"
     assert mail.outbox == []
+
+
+def test_the_applicant_opens_the_reviewers_attachment_and_nobody_else_does(reviewer, bob):
+    enterprise = register()
+    comment = filing_services.filing_comment_add(actor=reviewer, filing_id=enterprise.registration.pk,
+                                                 body="请按此模板补充", attachment=pdf_upload())
+    applicant_client = signed_in(applicant_of(enterprise))
+    page = applicant_client.get("/application/").content.decode()
+    assert "请按此模板补充" in page and f"/filings/comments/{comment.pk}/attachment/" in page
+    assert applicant_client.get(f"/filings/comments/{comment.pk}/attachment/").status_code == 200
+    assert signed_in(bob).get(f"/filings/comments/{comment.pk}/attachment/").status_code == 404
+    other = register(username="other_applicant", email="o@example.cn", name="另一家公司")
+    assert signed_in(applicant_of(other)).get(f"/filings/comments/{comment.pk}/attachment/").status_code == 404
+
+
+def test_an_active_enterprise_posting_to_the_application_thread_files_nothing(alice):
+    response = signed_in(alice).post("/application/comments/", {"body": "x"})
+    assert response.status_code == 404
+    assert not Filing.objects.filter(kind=FilingKind.ENTERPRISE_REGISTRATION).exists()
