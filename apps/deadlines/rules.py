@@ -115,6 +115,11 @@ def reminder_kind(*, due: dt.date, today: dt.date, submitted: bool, days_before:
     return None
 
 
+# Periodic filings an enterprise owes every month (due on the configured day of the next month), and the role that
+# owes it ("" = every enterprise): the monthly pack-count report, and a recycler's recovery (utilization) report.
+PERIODIC_REPORTS: dict[str, str] = {"monthly_report": "", "recovery_report": "recycler"}
+
+
 # --- monthly reports ---------------------------------------------------------------------------------------------
 
 UPCOMING, DUE, OVERDUE, ON_TIME, LATE = "upcoming", "due", "overdue", "on_time", "late"

@@ -289,11 +289,21 @@ def monthly_report_schedule(*, enterprise, today: dt.date | None = None) -> list
     return rows
 
 
-def overdue_reports(*, actor, province: str | None = None, enterprise: int | None = None,
+def _report_labelled(row: dict) -> dict:
+    from apps.core.choices import Province
+    from apps.filings.models import FilingKind
+
+    row["kind_label"] = FilingKind(row["kind"]).label if row["kind"] in FilingKind.values else row["kind"]
+    row["province_label"] = Province(row["province"]).label if row["province"] in Province.values else row["province"]
+    return row
+
+
+def overdue_reports(*, actor, province: str | None = None, enterprise: int | None = None, kind: str | None = None,
                     today: dt.date | None = None) -> RawRows:
-    """Monthly reports past their due date and never submitted, across the enterprises the reviewer may see, over
-    the last 12 months: one row per enterprise and month (a month with no report at all counts), most overdue
-    first. An enterprise owes reports from the month it was approved."""
+    """Periodic reports (rules.PERIODIC_REPORTS: the monthly pack-count report from every enterprise, the recovery
+    report from recyclers) past their due date and never submitted, across the enterprises the reviewer may see,
+    over the last 12 months: one row per enterprise, kind and month (a month with no report at all counts), most
+    overdue first. An enterprise owes reports from the month it was approved."""
     from apps.filings.rules import monthly_report_due_date
 
     today = today or timezone.localdate()
@@ -306,17 +316,21 @@ def overdue_reports(*, actor, province: str | None = None, enterprise: int | Non
             months.append(month)
             dues.append(due)
         month = next_month(month)
+    kinds = {k: role for k, role in rules.PERIODIC_REPORTS.items() if kind in (None, k)}
     visible = _inline(*_visible_enterprises_sql(actor, province=province, enterprise=enterprise))
     sql = f"""
-SELECT ent.id AS enterprise_id, ent.name AS enterprise_name, ent.province, m.month, m.due AS due_date,
+SELECT ent.id AS enterprise_id, ent.name AS enterprise_name, ent.province, k.kind, m.month, m.due AS due_date,
        f.id AS filing_id, f.status, %(today)s::date - m.due AS days_late
   FROM enterprises_enterprise ent
   CROSS JOIN unnest(%(months)s::date[], %(dues)s::date[]) AS m(month, due)
+  CROSS JOIN unnest(%(kinds)s::text[], %(roles)s::text[]) AS k(kind, role)
   LEFT JOIN filings_filing f
-    ON f.enterprise_id = ent.id AND f.kind = 'monthly_report' AND f.period = m.month AND f.status <> 'rejected'
+    ON f.enterprise_id = ent.id AND f.kind = k.kind AND f.period = m.month AND f.status <> 'rejected'
  WHERE ent.id IN ({visible})
+   AND (k.role = '' OR k.role = ANY(ent.roles))
    AND coalesce(ent.approved_at, ent.created_at) < (m.month + interval '1 month')::timestamp AT TIME ZONE 'Asia/Shanghai'
    AND (f.id IS NULL OR f.first_submitted_at IS NULL)
 """
-    return RawRows(sql, {"today": today, "months": months, "dues": dues},
-                   "days_late DESC, enterprise_id, month", _labelled)
+    return RawRows(sql, {"today": today, "months": months, "dues": dues, "kinds": list(kinds),
+                         "roles": list(kinds.values())},
+                   "days_late DESC, enterprise_id, kind, month", _report_labelled)

@@ -129,7 +129,8 @@ def overdue(request):
     form = OverdueFilterForm(request.GET or None)
     filters = form.filters()
     reports_page, reports_query = paginate(request, selectors.overdue_reports(
-        actor=request.user, province=filters["province"], enterprise=filters["enterprise"]))
+        actor=request.user, province=filters["province"], enterprise=filters["enterprise"],
+        kind=filters["report_kind"]))
     # One month at a time across enterprises (the previous one unless chosen): the query then reads one month of
     # the ledger for the provinces in scope, whatever the ledger's size.
     month = selectors.month_start(filters["month"] or selectors.previous_month(timezone.localdate()))

@@ -194,3 +194,18 @@ def test_a_dismantlers_page_lists_handovers_to_make_and_to_receive(db, client_fo
     # Its own duties only: a dismantler and collection point sees no vehicle maker's deadline.
     rows = [r.duty for r in response.context["deadlines"] if r.role in co.roles]
     assert set(rows) == {"dismantler_certificate", "dismantler_handover", "collection_store"}
+
+
+def test_a_recycler_owes_recovery_reports_too_and_the_kind_filter_separates_them(reviewer, db):
+    from tests.factories import EnterpriseFactory
+
+    co = EnterpriseFactory(name="湘江循环", roles=["recycler"], province="43", approved_at=at(D(2026, 9, 2)))
+    rows = selectors.overdue_reports(actor=reviewer, enterprise=co.pk, today=D(2026, 11, 26))[0:50]
+    assert sorted((r["kind"], r["month"]) for r in rows) == [
+        ("monthly_report", D(2026, 9, 1)), ("monthly_report", D(2026, 10, 1)),
+        ("recovery_report", D(2026, 9, 1)), ("recovery_report", D(2026, 10, 1))]
+    only = selectors.overdue_reports(actor=reviewer, enterprise=co.pk, kind="recovery_report", today=D(2026, 11, 26))
+    assert {r["kind"] for r in only[0:50]} == {"recovery_report"} and only.count() == 2
+    # A vehicle maker owes no recovery report.
+    car = EnterpriseFactory(roles=["vehicle_maker"], province="43", approved_at=at(D(2026, 9, 2)))
+    assert selectors.overdue_reports(actor=reviewer, enterprise=car.pk, kind="recovery_report").count() == 0

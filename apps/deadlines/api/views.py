@@ -15,10 +15,13 @@ from apps.core.choices import Province
 from apps.core.errors import DomainError, ErrorCode, NotFound
 from apps.deadlines import selectors
 from apps.deadlines.forms import DEADLINE_KINDS
+from apps.deadlines.rules import PERIODIC_REPORTS
+from apps.filings.models import FilingKind
 from apps.enterprises.api.views import ErrorSerializer
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 KIND_CHOICES = [(k, label) for k, label in EventKind.choices if k in DEADLINE_KINDS]
+REPORT_KIND_CHOICES = [(k, label) for k, label in FilingKind.choices if k in PERIODIC_REPORTS]
 
 
 def _require_company(request):
@@ -114,6 +117,7 @@ class OverdueReportOutput(serializers.Serializer):
     enterprise_id = serializers.IntegerField()
     enterprise_name = serializers.CharField()
     province = serializers.ChoiceField(choices=Province.choices)
+    kind = serializers.ChoiceField(choices=REPORT_KIND_CHOICES)
     month = serializers.DateField()
     due_date = serializers.DateField()
     days_late = serializers.IntegerField()
@@ -135,12 +139,16 @@ class LateEventsInput(PageInput):
                                           help_text="Reviewers: the enterprise (company staff: always their own).")
 
 
-class OverdueInput(PageInput):
+class OverdueScopeInput(PageInput):
     province = serializers.ChoiceField(choices=Province.choices, required=False)
     enterprise = serializers.IntegerField(required=False, min_value=1)
 
 
-class OverdueEventsInput(OverdueInput):
+class OverdueInput(OverdueScopeInput):
+    kind = serializers.ChoiceField(choices=REPORT_KIND_CHOICES, required=False)
+
+
+class OverdueEventsInput(OverdueScopeInput):
     kind = serializers.ChoiceField(choices=KIND_CHOICES, required=False)
     month = MonthField(required=False, help_text="YYYY-MM; default: the previous month.")
 
@@ -198,12 +206,12 @@ class LateEventsAPI(IdempotentAPIView):
 
 class OverdueReportsAPI(IdempotentAPIView):
     @extend_schema(parameters=[OverdueInput], responses={200: OverdueReportPage, **ERRORS},
-                   summary="Monthly reports past their due date in your provinces, most overdue first")
+                   summary="Monthly and recovery reports past their due date in your provinces, most overdue first")
     def get(self, request):
         _require_regulator(request)
         data = _valid(OverdueInput, request.query_params)
         rows = selectors.overdue_reports(actor=request.user, province=data.get("province"),
-                                         enterprise=data.get("enterprise"))
+                                         enterprise=data.get("enterprise"), kind=data.get("kind"))
         return Response(_page(rows, data, OverdueReportOutput))
 
 
