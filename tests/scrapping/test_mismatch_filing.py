@@ -117,6 +117,9 @@ def test_the_whole_round_through_the_pages(dismantler, nev, spare, reviewer_hb):
     intake = take_in(dismantler, VIN, [spare], explanation="车主称换过电池")
     pk = filing_of(intake).pk
     reviewer_client, company_client = signed_in(reviewer_hb), signed_in(dismantler)
+    # the intake page leads each side to the filing
+    assert f'href="/filings/{pk}/"' in company_client.get(f"/scrapping/intakes/{intake.pk}/").content.decode()
+    assert f'href="/review/filings/{pk}/"' in reviewer_client.get(f"/scrapping/intakes/{intake.pk}/").content.decode()
     review = reviewer_client.get(f"/en/review/filings/{pk}/")
     assert review.status_code == 200
     text = review.content.decode()
