@@ -28,8 +28,9 @@ def _api(user) -> APIClient:
 def assert_safe(html: str, payload: str) -> None:
     for marker in RAW_MARKERS:
         assert marker not in html, (marker, html[max(0, html.find(marker) - 200): html.find(marker) + 200])
-    assert 'href="javascript:' not in html.lower() and "href='javascript:" not in html.lower()
-    assert "onerror=alert" not in html.replace("&quot;", '"').split("&gt;")[0] or "<img" not in html.split("onerror")[0][-40:]
+    lowered = html.lower()
+    assert 'href="javascript:' not in lowered and "href='javascript:" not in lowered and "src=\"javascript:" not in lowered
+    assert "onmouseover='alert" not in html and '" onerror=' not in html  # no attribute broken out of
 
 
 def check(response, payload: str, pages: list[tuple], refused: bool | None = None) -> None:

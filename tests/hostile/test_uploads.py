@@ -172,3 +172,20 @@ def test_monthly_report_file(alice, unchanged, case, name, content, expect):
     body = response.json()
     text = body["message"] + " ".join(str(e.get("message")) for e in body.get("errors", []))
     assert any(f in text for f in expect[3]), (expect, body)
+
+
+@pytest.mark.parametrize("case", list(NOT_DOCUMENTS), ids=list(NOT_DOCUMENTS))
+def test_licence_application_document_must_be_a_pdf(db, unchanged, case):
+    from tests.enterprises.test_licence_application import form_data
+    from tests.factories import EnterpriseFactory, MembershipFactory
+
+    co = EnterpriseFactory(name="闽东再生资源有限公司", province="35", roles=["recycler"])
+    user = MembershipFactory(enterprise=co, role="admin", user__username="recycler_admin").user
+    name, content = NOT_DOCUMENTS[case]
+    with unchanged():
+        response = _api(user).post(f"{API}/licence-applications/",
+                                   {**form_data(), "document": SimpleUploadedFile(name, content)}, format="multipart")
+    assert response.status_code == 400, response.content[:300]
+    body = response.json()
+    assert body["field"] == "document", body
+    assert "PDF" in body["message"] or body["code"] in ("empty", "invalid"), body
