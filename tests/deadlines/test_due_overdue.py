@@ -209,3 +209,16 @@ def test_a_recycler_owes_recovery_reports_too_and_the_kind_filter_separates_them
     # A vehicle maker owes no recovery report.
     car = EnterpriseFactory(roles=["vehicle_maker"], province="43", approved_at=at(D(2026, 9, 2)))
     assert selectors.overdue_reports(actor=reviewer, enterprise=car.pk, kind="recovery_report").count() == 0
+
+
+def test_an_admins_working_day_override_moves_the_deadline(admin_user, carmaker_staff, spring_events, carco):
+    from apps.core.services import workday_override_set
+
+    # Explicit test data: an admin declares Mon 2 Mar 2026 a day off (say, a local holiday correction). The
+    # deadline of the 13 Feb installations moves from Thu 12 to Fri 13 Mar: the one recorded on the 13th is on time.
+    workday_override_set(actor=admin_user, date=D(2026, 3, 2), is_workday=False, note="test: day off")
+    rows = _summary(carmaker_staff, enterprise=carco.pk)
+    assert [(r["late"], r["max_days_late"]) for r in rows] == [(1, 29)]
+    codes = [r["code"] for r in selectors.late_event_list(actor=carmaker_staff, enterprise=carco.pk,
+                                                          kind="installed", month=D(2026, 2, 1))[0:10]]
+    assert codes == [spring_events["late_30"]]
