@@ -2,7 +2,7 @@
 10,000,000 ledger events, pre-aggregated where needed; ADR 0013).
 
     .venv/bin/python tests/bench/bench_dashboard.py [--batteries 3000000] [--events 10000000] [--enterprises 1000]
-                                                    [--requests 30]
+                                                    [--requests 30] [--reuse]
 
 Creates a fresh database `<name>_dashbench` next to DATABASE_URL's (or on the embedded server), migrates it, then:
   1. loads a synthetic nation set-based (INSERT … SELECT generate_series): enterprises in every province, batteries
@@ -30,7 +30,7 @@ PROVINCES = ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "
              "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"]
 
 
-def _bench_database_url() -> str:
+def _bench_database_url(*, reuse: bool = False) -> str:
     base = os.environ.get("DATABASE_URL")
     if not base:
         from config.embedded import embedded_database_url
@@ -41,6 +41,8 @@ def _bench_database_url() -> str:
     head, _, tail = base.rpartition("/")
     name, _, query = tail.partition("?")
     bench = f"{name}_dashbench"
+    if reuse:
+        return f"{head}/{bench}" + (f"?{query}" if query else "")
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{bench}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{bench}"')
@@ -190,9 +192,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--enterprises", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--reuse", action="store_true",
+                        help="Measure the pages again on the database the last run loaded (no load, no refresh).")
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = _bench_database_url()
+    os.environ["DATABASE_URL"] = _bench_database_url(reuse=args.reuse)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
     import django
@@ -206,16 +210,27 @@ def main() -> None:
 
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    print(f"dashboard benchmark: {args.enterprises} enterprises, {args.batteries:,} batteries, "
-          f"{args.events:,} events", flush=True)
-    timed("migrate", call_command, "migrate", verbosity=0)
-    people = load(args.enterprises, args.batteries, args.events)
-    bare_aggregates()
+    if args.reuse:
+        from apps.accounts.models import User
 
-    from apps.reconciliation.services import dashboard_aggregates_refresh
+        people = {"national": User.objects.get(username="bench_national"),
+                  "provincial": User.objects.get(username="bench_gd"),
+                  "company": User.objects.get(username="bench_co")}
+        from apps.batteries.models import Battery, BatteryEvent
 
-    timed("refresh aggregates (plain REFRESH, first load)", dashboard_aggregates_refresh, concurrently=False)
-    timed("refresh aggregates (CONCURRENTLY, as the hourly job)", dashboard_aggregates_refresh)
+        print(f"dashboard benchmark (reusing the loaded database): {Battery.objects.count():,} batteries, "
+              f"{BatteryEvent.objects.count():,} events", flush=True)
+    else:
+        print(f"dashboard benchmark: {args.enterprises} enterprises, {args.batteries:,} batteries, "
+              f"{args.events:,} events", flush=True)
+        timed("migrate", call_command, "migrate", verbosity=0)
+        people = load(args.enterprises, args.batteries, args.events)
+        bare_aggregates()
+
+        from apps.reconciliation.services import dashboard_aggregates_refresh
+
+        timed("refresh aggregates (plain REFRESH, first load)", dashboard_aggregates_refresh, concurrently=False)
+        timed("refresh aggregates (CONCURRENTLY, as the hourly job)", dashboard_aggregates_refresh)
 
     from tests.conftest import signed_in
 
