@@ -101,15 +101,22 @@ def _header(kind: str, names: list, row: int = 1) -> list[Column]:
         column = lookup.get(normalise_header(text))
         if column is None:
             raise FileProblem(_("Unknown column %(name)s in the header row (column %(n)d). Expected: %(expected)s.")
-                              % {"name": repr(text[:50]), "n": index + 1, "expected": _expected(kind)}, row=row)
+                              % {"name": repr(text[:50]), "n": index + 1, "expected": _expected(kind)}, row=row,
+                              column=_printable(text))
         if column in columns:
-            raise FileProblem(_("Column %(name)s appears twice in the header row.") % {"name": repr(text[:50])}, row=row)
+            raise FileProblem(_("Column %(name)s appears twice in the header row.") % {"name": repr(text[:50])}, row=row,
+                              column=_printable(text))
         columns.append(column)
     missing = [c for c in COLUMNS[kind] if c.required and c not in columns]
     if missing:
         raise FileProblem(_("The header row lacks the required column(s): %(cols)s. Expected: %(expected)s.")
                           % {"cols": ", ".join(str(c.label) for c in missing), "expected": _expected(kind)}, row=row)
     return columns
+
+
+def _printable(text: str) -> str:
+    """A header cell as an error's column: 50 characters at most, control characters (NUL…) as U+FFFD."""
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text[:50])
 
 
 def _expected(kind: str) -> str:
