@@ -28,18 +28,21 @@ class ReportFileResultOutput(serializers.Serializer):
 
 
 class ReportFileErrorItem(serializers.Serializer):
-    row = serializers.IntegerField(allow_null=True)
-    column = serializers.CharField(allow_null=True)
-    rule = serializers.CharField(help_text="e.g. negative, not_whole, month_in_future, month_approved, "
-                                           "month_duplicate, file")
+    row = serializers.IntegerField(allow_null=True, required=False)
+    column = serializers.CharField(allow_null=True, required=False, help_text="The field name, e.g. produced.")
+    rule = serializers.CharField(required=False, help_text="e.g. negative, not_whole, month_in_future, "
+                                                           "month_approved, month_duplicate, file")
     message = serializers.CharField()
 
 
 class ReportFileErrorOutput(serializers.Serializer):
+    """A refused file: `errors` lists every problem by row, column and rule (other 400s, e.g. a missing file or a
+    malformed Idempotency-Key, have the API's usual error shape)."""
+
     code = serializers.CharField()
     message = serializers.CharField()
     field = serializers.CharField(allow_null=True)
-    errors = ReportFileErrorItem(many=True)
+    errors = ReportFileErrorItem(many=True, required=False)
 
 
 class MonthlyReportFileAPI(IdempotentAPIView):
