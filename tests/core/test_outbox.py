@@ -32,7 +32,8 @@ def broker_down(settings):
     celery_app.conf.task_always_eager = False
     old = celery_app.conf.broker_url
     options = celery_app.conf.broker_transport_options
-    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
+    urls = (celery_app.conf.broker_write_url, celery_app.conf.broker_read_url)
+    celery_app.conf.broker_url = celery_app.conf.broker_write_url = "redis://127.0.0.1:9/0"
     celery_app.conf.broker_transport_options = {"socket_connect_timeout": 1}
     celery_app.amqp._producer_pool = None
     celery_app._pool = None
@@ -40,6 +41,7 @@ def broker_down(settings):
     yield
     outbox._broker_down_until = 0.0
     celery_app.conf.broker_url = old
+    celery_app.conf.broker_write_url, celery_app.conf.broker_read_url = urls
     celery_app.conf.broker_transport_options = options
     celery_app.amqp._producer_pool = None
     celery_app._pool = None

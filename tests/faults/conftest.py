@@ -92,8 +92,10 @@ def broker(redis_server):
     """Point this process's Celery app at the private Redis, tasks no longer eager; restored afterwards."""
     from config.celery import app
 
-    saved = (app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options)
-    app.conf.broker_url = redis_server.url
+    saved = (app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_read_url, app.conf.task_always_eager,
+             app.conf.broker_transport_options)
+    # broker_write_url/read_url are derived from CELERY_BROKER_URL at start-up and win over broker_url
+    app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = redis_server.url
     app.conf.task_always_eager = False
     app.conf.broker_transport_options = {"socket_connect_timeout": 1}
     app.amqp._producer_pool = None
@@ -102,7 +104,8 @@ def broker(redis_server):
 
     outbox._broker_down_until = 0.0
     yield redis_server
-    app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = saved
+    (app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_read_url, app.conf.task_always_eager,
+     app.conf.broker_transport_options) = saved
     app.amqp._producer_pool = None
     app._pool = None
     outbox._broker_down_until = 0.0
