@@ -50,6 +50,13 @@ WHERE status = ANY(%(closable)s) AND last_seen < %(now)s AND kind = ANY(%(kinds)
   AND (%(enterprises)s::bigint[] IS NULL OR enterprise_id = ANY(%(enterprises)s::bigint[]))
 """
 
+# For the run's transaction only (set_config(…, true) = SET LOCAL). No JIT: the checks' cost estimates (hashed
+# subplans, per-report subqueries) pass jit_above_cost and PostgreSQL spent 0.5–0.9 s compiling each of several
+# statements that run in a second or two (tests/bench/bench_reconciliation_national.py). More memory for hashes:
+# the anti-joins over the ledger's receipts and handovers (10⁶ rows each nationally) then stay in one batch
+# instead of 32 spilled to disk.
+RUN_SETTINGS = "SELECT set_config('jit', 'off', true), set_config('work_mem', '128MB', true)"
+
 
 @dataclass
 class RunResult:
@@ -104,6 +111,7 @@ def reconciliation_run(*, actor=None, enterprise=None, enterprises=None, dry_run
             if parent is not None:
                 _batch_finished(parent)
             return RunResult(run)
+        cursor.execute(RUN_SETTINGS)
         params = {**check_parameters(enterprise_ids=enterprise_ids, now=now), "now": now}
         counts: dict[str, int] = {}
         for check in CHECKS:
