@@ -40,7 +40,16 @@ LANGUAGES = {"zh": "", "en": "/en"}
 
 
 @pytest.fixture(scope="package")
-def browser():
+def seeded_rows(django_db_setup, django_db_blocker):
+    """The rows the migrations seed (composition table, deadlines…), as serialized when the test database was
+    created: read before Playwright starts (see `browser`)."""
+    from django.db import connections
+
+    return getattr(connections["default"], "_test_serialized_contents", None)
+
+
+@pytest.fixture(scope="package")
+def browser(seeded_rows):
     if os.environ.get("BATTERYTRACE_SKIP_BROWSER") == "1":
         pytest.skip("BATTERYTRACE_SKIP_BROWSER=1: browser journeys skipped on request")
     from playwright.sync_api import sync_playwright  # not installed: an error, never a skip
@@ -105,6 +114,20 @@ def celery_worker(django_db_setup, django_db_blocker, shared_media):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait(5)
+
+
+def _restore_seeded_rows(serialized: str) -> None:
+    from django.core import serializers
+    from django.db import transaction
+
+    empty: dict[type, bool] = {}
+    with transaction.atomic():
+        for item in serializers.deserialize("json", serialized):
+            model = type(item.object)
+            if model not in empty:
+                empty[model] = not model._default_manager.exists()
+            if empty[model]:
+                item.save()
 
 
 class Journey:
@@ -191,8 +214,15 @@ class Journey:
 
 
 @pytest.fixture
-def journey(browser, live_server, request):
-    """journey(name, lang) opens a fresh browser context; all are closed after the test."""
+def journey(browser, live_server, seeded_rows, transactional_db):
+    """journey(name, lang) opens a fresh browser context; all are closed after the test.
+
+    The migrations' seeded rows are put back first: an earlier transactional test flushed them, and Django's own
+    serialized rollback cannot restore them here (with Playwright's event loop registered on the thread, asgiref
+    hands out connection objects other than the one that holds the serialized contents). Only the tables left
+    empty are filled: the content types and permissions are back already (post_migrate after the flush)."""
+    if seeded_rows:
+        _restore_seeded_rows(seeded_rows)
     opened: list[Journey] = []
 
     def open_journey(name: str, lang: str) -> Journey:

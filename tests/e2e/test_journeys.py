@@ -22,7 +22,9 @@ from tests.scrapping.conftest import OWNER_ID, image_upload
 
 LANGS = pytest.mark.parametrize("lang", ["zh", "en"])
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the test database keeps a copy of the rows the migrations seed (composition table,
+# deadlines); the `journey` fixture puts them back, whatever transactional test flushed them before.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @LANGS
