@@ -5,33 +5,43 @@ from __future__ import annotations
 
 from apps.reconciliation.checks.common import CODES, default_weight_kg, in_scope, month_of
 
-_WASTE_RECEIPT = """batteries_batteryevent e
-JOIN batteries_batteryevent h ON h.battery_id = e.battery_id AND h.seq = e.seq - 1 AND h.kind = 'handed_over'
+# Driven from the waste handovers (a partial index, migration 0005), each joined to the receipt right after it
+# (seq + 1: the ledger's (battery, seq) key, or the partial index of receipts).
+_WASTE_RECEIPT = """batteries_batteryevent h
+JOIN batteries_batteryevent e ON e.battery_id = h.battery_id AND e.seq = h.seq + 1 AND e.kind = 'received'
 JOIN batteries_battery b ON b.id = e.battery_id"""
+_IS_WASTE_HANDOVER = "h.kind = 'handed_over' AND (h.details ->> 'waste')::boolean"
 
 # A licence's status at an instant: its last change (grant, suspension, reinstatement, revocation) up to then; a
-# licence with no change recorded at all (entered before the change log existed) has its current status.
-_LICENCE_ACTIVE_AT = """coalesce(
+# licence with changes but none yet at that instant counts as active; one with no change recorded at all (entered
+# before the change log existed) has its current status. Whether a licence has any change is read once per licence
+# (the `licences` CTE below), so a receipt under a licence without changes costs no lookup at all.
+_LICENCE_ACTIVE_AT = """CASE WHEN l.has_changes THEN coalesce(
     (SELECT CASE WHEN c.action IN ('granted', 'reinstated') THEN 'active' ELSE c.action END
        FROM enterprises_licencechange c WHERE c.licence_id = l.id AND c.created_at <= e.occurred_at
-      ORDER BY c.created_at DESC, c.id DESC LIMIT 1),
-    CASE WHEN EXISTS (SELECT 1 FROM enterprises_licencechange c2 WHERE c2.licence_id = l.id)
-         THEN 'active' ELSE l.status END) = 'active'"""
+      ORDER BY c.created_at DESC, c.id DESC LIMIT 1), 'active') = 'active'
+    ELSE l.status = 'active' END"""
 
 LICENCE_NOT_ACTIVE = f"""
+WITH licences AS MATERIALIZED (
+    SELECT l.id, l.enterprise_id, l.valid_from, l.valid_to, l.chemistries, l.status,
+           EXISTS (SELECT 1 FROM enterprises_licencechange c WHERE c.licence_id = l.id) AS has_changes
+    FROM enterprises_recyclerlicence l
+    WHERE %(licence_scope)s = ANY (l.scopes) AND {in_scope("l.enterprise_id")}
+)
 SELECT e.actor_id AS enterprise_id, {month_of("e.occurred_at")} AS period,
        'received_waste' AS figure, '' AS subject, 0::bigint AS expected, count(*)::bigint AS found,
        'high' AS severity, {CODES} AS codes, count(*) AS code_count
 FROM {_WASTE_RECEIPT}
 JOIN enterprises_enterprise r ON r.id = e.actor_id
-WHERE e.kind = 'received' AND (h.details ->> 'waste')::boolean
+WHERE {_IS_WASTE_HANDOVER}
   AND NOT (r.roles && %(licence_exempt_roles)s::varchar[])
   AND {in_scope("e.actor_id")}
   AND NOT EXISTS (
-      SELECT 1 FROM enterprises_recyclerlicence l
+      SELECT 1 FROM licences l
       WHERE l.enterprise_id = e.actor_id
         AND (e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN l.valid_from AND l.valid_to
-        AND b.chemistry = ANY (l.chemistries) AND %(licence_scope)s = ANY (l.scopes)
+        AND b.chemistry = ANY (l.chemistries)
         AND {_LICENCE_ACTIVE_AT})
 GROUP BY 1, 2
 """
@@ -62,7 +72,7 @@ WITH capacity AS (
            extract(year FROM e.occurred_at AT TIME ZONE 'Asia/Shanghai')::int AS year,
            e.occurred_at, e.id, b.code, b.weight_kg, {default_weight_kg()} AS kg
     FROM {_WASTE_RECEIPT}
-    WHERE e.kind = 'received' AND (h.details ->> 'waste')::boolean AND {in_scope("e.actor_id")}
+    WHERE {_IS_WASTE_HANDOVER} AND {in_scope("e.actor_id")}
       AND e.actor_id IN (SELECT enterprise_id FROM capacity)
 ), running AS (
     SELECT r.*, c.kg AS capacity_kg,
