@@ -7,7 +7,8 @@ discrepancies of every kind, against the bare SQL aggregates it needs; then the 
 
 A small run (a minute or two): `scripts/bench reconciliation --batteries 100000 --events 340000 --enterprises 200`.
 
-Database: `<name>_national` next to DATABASE_URL's, created and migrated when missing. The load is cached: when the
+Database: `<name>_national` next to DATABASE_URL's (`<name>_national_<batteries>` at another scale), created and
+migrated when missing. The load is cached: when the
 database already holds the dataset of the same scale, version and day (the planted discrepancies are placed relative
 to today), it is reused; `--reload` drops and rebuilds it.
 
@@ -88,7 +89,8 @@ def _database_url(wanted: dict, reload: bool) -> tuple[str, dict | None]:
     base = os.environ["DATABASE_URL"]
     head, _, tail = base.rpartition("/")
     name, _, query = tail.partition("?")
-    bench = f"{name}_national"
+    default = (wanted["batteries"], wanted["events"], wanted["enterprises"]) == (3_000_000, 10_000_000, 1000)
+    bench = f"{name}_national" if default else f"{name}_national_{wanted['batteries']}"
     url = f"{head}/{bench}" + (f"?{query}" if query else "")
     meta = None
     with psycopg.connect(base, autocommit=True) as conn:
