@@ -126,13 +126,12 @@ def test_a_dismantler_is_refused_a_car_without_its_battery_then_certifies_one_wi
     certificate = ScrappingCertificate.objects.get()
     assert j.page.url.endswith(f"/scrapping/certificates/{certificate.pk}/")
     j.shot("certificate")
-    # The button serves the PDF inline (the browser shows it); fetched here with the browser's session.
-    link = j.page.locator(f"a[href$='/certificates/{certificate.pk}/certificate.pdf']")
-    response = j.context.request.get(j.base + link.get_attribute("href"))
-    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
-    assert "scrapping-certificate-HB-2026-000123.pdf" in response.headers["content-disposition"]
-    pdf = response.body()
+    with j.page.expect_download() as download:
+        j.page.locator(f"a[href$='/certificates/{certificate.pk}/certificate.pdf']").click()
+    assert download.value.suggested_filename == "scrapping-certificate-HB-2026-000123.pdf"
+    pdf = download.value.path().read_bytes()
     assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:]
+    download.value.save_as(j.folder / "certificate.pdf")
     battery = Battery.objects.get(code=pack)  # removed through the ledger: the dismantler now holds it
     assert (battery.status, battery.holder, battery.vehicle) == ("in_stock", dismantler.enterprise, None)
     assert battery.events.order_by("-seq").first().kind == "removed"
