@@ -234,6 +234,9 @@ def queue_bulk(request):
         return redirect("filings:queue")
     data = form.cleaned_data
     if not data["confirmed"]:
+        if data["action"] == "return" and not data["comment"].strip():
+            messages.error(request, _("Say why, so that the enterprise knows what to do."))
+            return redirect("filings:queue")
         if data["action"] == "assign":
             try:
                 services.reviewer_by_username(data["reviewer"])

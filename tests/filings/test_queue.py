@@ -245,6 +245,9 @@ def test_bulk_assign_by_username_and_return_with_one_comment(reviewer, alice_co,
 def test_bulk_return_without_a_comment_or_to_an_unknown_reviewer_changes_nothing(reviewer, alice_co):
     a = open_filing(alice_co)
     client = signed_in(reviewer)
+    response = client.post(QUEUE + "bulk/", {"ids": [a.pk], "action": "return", "comment": " "})
+    assert response.status_code == 302  # refused before the confirmation page, with the reason above the queue
+    assert "请说明理由" in page_text(client.get(QUEUE))
     client.post(QUEUE + "bulk/", {"ids": [a.pk], "action": "return", "comment": " ", "confirmed": "1"})
     client.post(QUEUE + "bulk/", {"ids": [a.pk], "action": "assign", "reviewer": "nobody", "confirmed": "1"})
     assert Filing.objects.get(pk=a.pk).status == "submitted" and not FilingTransition.objects.exists()
