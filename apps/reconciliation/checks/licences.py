@@ -54,7 +54,8 @@ GROUP BY 1, 2
 #              default of its product type (settings.RECONCILIATION_DEFAULT_WEIGHT_KG).
 # Severity high when the weighed batteries alone exceed the capacity, medium when only the assumed weights push the
 # total over it. The codes are the batteries received after the running total passed the capacity.
-# Only enterprises that hold a licence are checked (one without any is licence_not_active's business).
+# Only enterprises that hold a licence are checked (one without any is licence_not_active's business). The running
+# total (a window over every receipt) is computed only for the recycler-years over capacity (`totals` first).
 LICENCE_CAPACITY_EXCEEDED = f"""
 WITH capacity AS (
     SELECT l.enterprise_id, y.year,
@@ -74,17 +75,22 @@ WITH capacity AS (
     FROM {_WASTE_RECEIPT}
     WHERE {_IS_WASTE_HANDOVER} AND {in_scope("e.actor_id")}
       AND e.actor_id IN (SELECT enterprise_id FROM capacity)
-), running AS (
-    SELECT r.*, c.kg AS capacity_kg,
-           sum(r.kg) OVER (PARTITION BY r.enterprise_id, r.year ORDER BY r.occurred_at, r.id) AS cumulative
+), totals AS (
+    SELECT r.enterprise_id, r.year, c.kg AS capacity_kg, sum(r.kg) AS kg,
+           coalesce(sum(r.weight_kg), 0) AS weighed_kg
     FROM received r JOIN capacity c ON c.enterprise_id = r.enterprise_id AND c.year = r.year
+    GROUP BY r.enterprise_id, r.year, c.kg
+    HAVING sum(r.kg) > c.kg
+), running AS (
+    SELECT r.enterprise_id, r.year, r.code,
+           sum(r.kg) OVER (PARTITION BY r.enterprise_id, r.year ORDER BY r.occurred_at, r.id) AS cumulative
+    FROM received r JOIN totals t ON t.enterprise_id = r.enterprise_id AND t.year = r.year
 )
-SELECT enterprise_id, make_date(year, 1, 1) AS period, 'received_kg' AS figure, '' AS subject,
-       round(capacity_kg)::bigint AS expected, ceil(sum(kg))::bigint AS found,
-       CASE WHEN coalesce(sum(weight_kg), 0) > capacity_kg THEN 'high' ELSE 'medium' END AS severity,
-       (array_agg(code ORDER BY code) FILTER (WHERE cumulative > capacity_kg))[1:%(cap)s] AS codes,
-       count(*) FILTER (WHERE cumulative > capacity_kg) AS code_count
-FROM running
-GROUP BY enterprise_id, year, capacity_kg
-HAVING sum(kg) > capacity_kg
+SELECT t.enterprise_id, make_date(t.year, 1, 1) AS period, 'received_kg' AS figure, '' AS subject,
+       round(t.capacity_kg)::bigint AS expected, ceil(t.kg)::bigint AS found,
+       CASE WHEN t.weighed_kg > t.capacity_kg THEN 'high' ELSE 'medium' END AS severity,
+       (array_agg(rn.code ORDER BY rn.code) FILTER (WHERE rn.cumulative > t.capacity_kg))[1:%(cap)s] AS codes,
+       count(*) FILTER (WHERE rn.cumulative > t.capacity_kg) AS code_count
+FROM totals t JOIN running rn ON rn.enterprise_id = t.enterprise_id AND rn.year = t.year
+GROUP BY t.enterprise_id, t.year, t.capacity_kg, t.kg, t.weighed_kg
 """
