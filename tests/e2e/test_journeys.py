@@ -60,7 +60,7 @@ def test_a_battery_maker_uploads_a_gbk_csv_and_watches_it_finish(journey, celery
     assert set(Battery.objects.values_list("code", flat=True)) == set(codes)
 
 
-@pytest.mark.parametrize("lang", ["zh"])
+@LANGS
 def test_a_vehicle_maker_installs_a_battery_in_a_vehicle(journey, maker, carmaker, lang):
     code = delivered(registered(maker), maker, carmaker)
     j = journey("install", lang)
@@ -184,7 +184,7 @@ def _dismantled(maker, carmaker, dismantler, vin: str, number: str) -> str:
     return pack
 
 
-@pytest.mark.parametrize("lang", ["zh"])
+@LANGS
 def test_a_recycler_receives_a_battery_files_a_low_recovery_report_and_sees_it_returned(
         journey, celery_worker, maker, carmaker, dismantler, recycler, reviewer, lang):
     pack = _dismantled(maker, carmaker, dismantler, VIN, "HB-2026-7")
@@ -226,7 +226,7 @@ def test_a_recycler_receives_a_battery_files_a_low_recovery_report_and_sees_it_r
     j.shot("notification")
 
 
-@pytest.mark.parametrize("lang", ["zh"])
+@LANGS
 def test_an_admin_revokes_a_licence_and_a_handover_to_that_recycler_is_refused(
         journey, maker, carmaker, dismantler, recycler, admin_user, lang):
     pack = _dismantled(maker, carmaker, dismantler, VIN, "HB-2026-8")
