@@ -259,3 +259,17 @@ def test_an_admin_revokes_a_licence_and_a_handover_to_that_recycler_is_refused(
     j.shot("refused")
     battery = Battery.objects.get(code=pack)
     assert (battery.status, battery.holder) == ("in_stock", dismantler.enterprise)
+
+
+def test_the_csp_watch_catches_an_inline_script(journey):
+    """The journeys' CSP check could fail: an inline script added to a portal page is refused and reported."""
+    j = journey("csp-watch", "zh")
+    j.goto("/accounts/login/")
+    try:
+        j.page.add_script_tag(content="document.title = 'inline ran'")
+    except Exception:  # noqa: BLE001 — chromium refuses the tag; the report is what counts
+        pass
+    j.page.wait_for_timeout(300)
+    assert j.page.title() != "inline ran"
+    assert any("script-src" in p or "Content Security Policy" in p for p in j.problems), j.problems
+    j.problems.clear()
