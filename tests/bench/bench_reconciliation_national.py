@@ -749,6 +749,9 @@ def main() -> None:
     print(f"bare aggregates: two heaviest {two:.2f} s, all {every:.2f} s; full run / two heaviest = "
           f"{total / two:.2f} (second run {total2 / two:.2f}); full run / all = {total / every:.2f} "
           f"(second run {total2 / every:.2f}); target ≤ 2")
+    one = timed("one enterprise's run (what a report's submission runs; a recycler)", reconciliation_run,
+                actor=None, enterprise=5 * 12 + 4)
+    print(f"    found {sum(one.counts.values())}")
     ok = compare(planted)
     print("planted discrepancies: " + ("every one found, nothing else" if ok else "MISMATCH"))
     if args.explain:
