@@ -1,15 +1,16 @@
-"""Browser journeys: Playwright for Python driving Debian's chromium (never a downloaded browser) against pytest-django's
-live server on the test PostgreSQL database, with a real Celery worker process on the configured broker.
+"""Browser journeys: Playwright for Python driving Debian's chromium (never a downloaded browser) against
+pytest-django's live server on the test PostgreSQL database, with a real Celery worker process on the broker.
 
-- One browser and one worker for the whole e2e package (package-scoped: the browser's event loop must not outlive
-  the journeys, or the tests that run after them would see it and Django's ORM would refuse to run).
-- Missing Playwright or chromium is a failure. Only `BATTERYTRACE_SKIP_BROWSER=1` skips the journeys, on request.
-- Each step's screenshot goes to `$BATTERYTRACE_E2E_ARTIFACTS/<journey>/<nn-step>.png` (default `.artifacts/e2e/`).
-- Every page is watched for Content-Security-Policy violations (console and `securitypolicyviolation` events) and
-  script errors; a journey fails on the first one.
+- One browser and one worker for the whole e2e package (package-scoped: the browser's event loop must not
+  outlive the journeys, or the tests that run after them would see it and Django's ORM would refuse to run).
+- Missing Playwright or chromium is a failure; only `BATTERYTRACE_SKIP_BROWSER=1` skips the journeys.
+- Each step's screenshot goes to `$BATTERYTRACE_E2E_ARTIFACTS/<journey>-<lang>/<nn>-<step>.png` (default
+  `.artifacts/e2e/`).
+- Every page is watched for Content-Security-Policy violations (console and `securitypolicyviolation` events)
+  and script errors; a journey fails on the first one.
 
-Data is set up through services and factories (the personas of tests/batteries/conftest.py); the decisive steps are
-driven through the pages."""
+Data is set up through services and factories (the personas of tests/batteries/conftest.py); the decisive
+steps are driven through the pages."""
 from __future__ import annotations
 
 import os
@@ -29,7 +30,6 @@ from tests.batteries.conftest import (  # noqa: F401 — personas shared with th
     maker,
     maker_co,
     recycler,
-    staff,
 )
 from tests.conftest import PASSWORD, current_token, totp_device
 from tests.core.test_worker import ROOT, _test_database_url
@@ -57,8 +57,8 @@ def browser(seeded_rows):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no chromium at {CHROMIUM} (scripts/bootstrap apt-installs it; or set CHROMIUM)")
     # Playwright's sync API keeps an event loop registered on this thread while it is started: Django's ORM,
-    # which the journeys use for set-ups and checks between steps, would refuse to run (the live server runs in
-    # its own thread and is not concerned).
+    # which the journeys use for set-ups and checks between steps, would refuse to run (the live server runs
+    # in its own thread and is not concerned).
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
@@ -88,8 +88,8 @@ def _media(settings, shared_media):  # overrides tests/conftest.py's per-test me
 
 @pytest.fixture(scope="package")
 def celery_worker(django_db_setup, django_db_blocker, shared_media):
-    """A real worker process on the configured broker and the test database, on a queue of its own; while it runs,
-    the portal (the live server thread) publishes to that queue instead of running tasks inline."""
+    """A real worker process on the configured broker and the test database, on a queue of its own; while it
+    runs, the portal (the live server thread) publishes to that queue instead of running tasks inline."""
     queue = f"e2e-{uuid.uuid4().hex[:8]}"
     with django_db_blocker.unblock():
         database_url = _test_database_url()
@@ -97,8 +97,9 @@ def celery_worker(django_db_setup, django_db_blocker, shared_media):
            "CELERY_TASK_ALWAYS_EAGER": "0", "DJANGO_MEDIA_ROOT": str(shared_media)}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--pool", "solo", "-l", "warning",
-         "--hostname", f"{queue}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--pool", "solo",
+         "-l", "warning", "--hostname", f"{queue}@%h", "--without-heartbeat", "--without-gossip",
+         "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     conf = celery_app.conf
@@ -149,8 +150,8 @@ class Journey:
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.problems.append(f"script error: {e}"))
         self.page.add_init_script(
-            "document.addEventListener('securitypolicyviolation', e => console.error("
-            "'CSP violation: ' + e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sourceFile || '')))")
+            "document.addEventListener('securitypolicyviolation', e => console.error('CSP violation: ' + "
+            "e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sourceFile || '')))")
 
     def _console(self, message) -> None:
         text = message.text
@@ -181,8 +182,9 @@ class Journey:
         return path
 
     def submit(self, form=None):
-        """Click the submit button of `form` (a locator) or of the page's main form, and wait for the next page."""
-        button = (form or self.page.locator("main form[method=post]").first).locator("button[type=submit]").first
+        """Click the submit button of `form` (a locator) or of the main form; wait for the next page."""
+        form = form or self.page.locator("main form[method=post]").first
+        button = form.locator("button[type=submit]").first
         with self.page.expect_navigation():
             button.click()
         self.page.wait_for_load_state("networkidle")
@@ -217,10 +219,11 @@ class Journey:
 def journey(browser, live_server, seeded_rows, transactional_db):
     """journey(name, lang) opens a fresh browser context; all are closed after the test.
 
-    The migrations' seeded rows are put back first: an earlier transactional test flushed them, and Django's own
-    serialized rollback cannot restore them here (with Playwright's event loop registered on the thread, asgiref
-    hands out connection objects other than the one that holds the serialized contents). Only the tables left
-    empty are filled: the content types and permissions are back already (post_migrate after the flush)."""
+    The migrations' seeded rows are put back first: an earlier transactional test flushed them, and Django's
+    own serialized rollback cannot restore them here (with Playwright's event loop registered on the thread,
+    asgiref hands out connection objects other than the one that holds the serialized contents). Only the
+    tables left empty are filled: content types and permissions are back already (post_migrate, after a
+    flush)."""
     if seeded_rows:
         _restore_seeded_rows(seeded_rows)
     opened: list[Journey] = []

@@ -1,8 +1,9 @@
 """Journey of a reviewer with two-factor authentication (TOTP, the code computed from the device's key as an
 authenticator app would): sign in, claim a filing from the queue and return it with a comment; then open the
-oversight dashboard, see every chart drawn with no Content-Security-Policy violation, click the bar of one
-enterprise's "gone dark" discrepancies, land on the filtered list, open the discrepancy and follow a battery code to
-the battery's identity card. The enterprise's own dashboard draws without a CSP violation too."""
+oversight dashboard, see every chart drawn with no Content-Security-Policy violation, click the bar of
+one enterprise's "gone dark" discrepancies, land on the filtered list, open the discrepancy and follow a
+battery code to the battery's identity card. The enterprise's own dashboard draws without a CSP violation
+too."""
 from __future__ import annotations
 
 import datetime as dt
@@ -37,10 +38,11 @@ def _scene():
         b = Battery.objects.create(
             code=f"0PAPE01ABCDEFG6AF{n:07d}", manufacturer_code="0PA", product_type="P", chemistry="E",
             spec_code="01", trace_code="ABCDEFG", production_date=dt.date(2026, 3, 15), serial=f"{n:07d}",
-            maker=maker, holder=recycler if recycled else maker, status="recycled" if recycled else "in_stock",
+            maker=maker, holder=recycler if recycled else maker,
+            status="recycled" if recycled else "in_stock",
             weight_kg=Decimal("350"), registered_at=now, updated_at=now)
-        kinds = [("produced", maker)] + ([("handed_over", maker), ("received", recycler), ("recycled", recycler)]
-                                         if recycled else [])
+        kinds = [("produced", maker)] + (
+            [("handed_over", maker), ("received", recycler), ("recycled", recycler)] if recycled else [])
         BatteryEvent.objects.bulk_create([
             BatteryEvent(battery=b, seq=i + 1, kind=k, actor=a, occurred_at=now - dt.timedelta(days=20 * n),
                          recorded_at=now, prev_hash="0" * 64, hash=f"{n:032d}{i:032d}")
@@ -48,8 +50,9 @@ def _scene():
         codes.append(b.code)
     Discrepancy.objects.create(enterprise=maker, kind="stock_balance", figure="in_stock", expected=3, found=4,
                                severity="medium", first_seen=now, last_seen=now)
-    gone = Discrepancy.objects.create(enterprise=maker, kind="gone_dark", figure="no_event", expected=0, found=2,
-                                      severity="high", codes=codes[:2], code_count=2, first_seen=now, last_seen=now)
+    gone = Discrepancy.objects.create(enterprise=maker, kind="gone_dark", figure="no_event", expected=0,
+                                      found=2, severity="high", codes=codes[:2], code_count=2, first_seen=now,
+                                      last_seen=now)
     dashboard_aggregates_refresh()
     return maker, gone, codes
 

@@ -1,5 +1,5 @@
-"""The portal's main journeys in a real browser (see conftest.py): each in Chinese, the default language, and some
-also in English at /en/. Set-ups go through services and factories; the decisive steps through the pages."""
+"""The portal's main journeys in a real browser (see conftest.py): each in Chinese, the default language, and
+again in English at /en/. Set-ups go through services and factories; the decisive steps through the pages."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +7,6 @@ import pytest
 from apps.batteries import services as battery_services
 from apps.batteries.models import Battery, BulkImport
 from apps.enterprises.models import RecyclerLicence
-from apps.filings import recovery_services
 from apps.filings import services as filing_services
 from apps.filings.models import Filing
 from apps.scrapping import services as scrapping_services
@@ -72,7 +71,8 @@ def test_a_vehicle_maker_installs_a_battery_in_a_vehicle(journey, maker, carmake
     j.shot("form-filled")
     j.submit()
     assert j.page.url.endswith(f"/batteries/{code}/")
-    assert j.t(f"电池 {code} 已装于车辆 {VIN}。", f"Battery {code} was installed in vehicle {VIN}.") in j.text(".messages")
+    said = j.t(f"电池 {code} 已装于车辆 {VIN}。", f"Battery {code} was installed in vehicle {VIN}.")
+    assert said in j.text(".messages")
     j.shot("installed")
     battery = Battery.objects.get(code=code)
     assert battery.status == "installed" and battery.vehicle.vin == VIN
@@ -108,8 +108,9 @@ def test_a_dismantler_is_refused_a_car_without_its_battery_then_certifies_one_wi
     _fill_intake(j, VIN, "")
     j.shot("no-battery-form")
     j.submit()
-    assert j.t(f"车辆 {VIN} 接收时未带电池，不得出具证明", f"Vehicle {VIN} was taken in without its battery: no certificate may be issued") in \
-        j.text(".messages .msg-error")
+    said = j.t(f"车辆 {VIN} 接收时未带电池，不得出具证明",
+               f"Vehicle {VIN} was taken in without its battery: no certificate may be issued")
+    assert said in j.text(".messages .msg-error")
     assert j.page.locator("form[action$='/issue/']").count() == 0
     j.shot("blocked")
     assert ScrappingIntake.objects.get(vin=VIN).status == "blocked"
@@ -138,14 +139,16 @@ def test_a_dismantler_is_refused_a_car_without_its_battery_then_certifies_one_wi
 
 
 @LANGS
-def test_a_visitor_verifies_a_certificate_by_its_qr_address(journey, maker, carmaker, dismantler, reviewer, lang):
+def test_a_visitor_verifies_a_certificate_by_its_qr_address(
+        journey, maker, carmaker, dismantler, reviewer, lang):
     packs = [installed(maker, carmaker, vin) for vin in (VIN, VIN3)]
     certificates = []
     for vin, pack, number in ((VIN, packs[0], "HB-2026-1"), (VIN3, packs[1], "HB-2026-2")):
         intake = scrapping_services.scrapping_intake_create(
             actor=dismantler, vin=vin, plate_number="鄂A12345", engine_number="TZ1", is_nev=True,
             owner_id_kind="resident_id", owner_id_number=OWNER_ID, declared_not_mortgaged=True,
-            declared_not_stolen=True, battery_codes=[pack], photo_front=image_upload(), photo_vin=image_upload("png"))
+            declared_not_stolen=True, battery_codes=[pack], photo_front=image_upload(),
+            photo_vin=image_upload("png"))
         certificates.append(scrapping_services.scrapping_certificate_issue(
             actor=dismantler, intake_id=intake.pk, number=number))
     valid, voided = certificates
@@ -173,12 +176,13 @@ def test_a_visitor_verifies_a_certificate_by_its_qr_address(journey, maker, carm
 
 
 def _dismantled(maker, carmaker, dismantler, vin: str, number: str) -> str:
-    """A pack taken out of a scrapped vehicle by the dismantler and declared waste: what goes to a recycler."""
+    """A pack taken out of a scrapped vehicle by the dismantler, declared waste: what goes to a recycler."""
     pack = installed(maker, carmaker, vin)
     intake = scrapping_services.scrapping_intake_create(
         actor=dismantler, vin=vin, plate_number="鄂A12345", engine_number="TZ1", is_nev=True,
-        owner_id_kind="resident_id", owner_id_number=OWNER_ID, declared_not_mortgaged=True, declared_not_stolen=True,
-        battery_codes=[pack], photo_front=image_upload(), photo_vin=image_upload("png"))
+        owner_id_kind="resident_id", owner_id_number=OWNER_ID, declared_not_mortgaged=True,
+        declared_not_stolen=True, battery_codes=[pack], photo_front=image_upload(),
+        photo_vin=image_upload("png"))
     scrapping_services.scrapping_certificate_issue(actor=dismantler, intake_id=intake.pk, number=number)
     battery_services.battery_declare_waste(actor=dismantler, code=pack)
     return pack
