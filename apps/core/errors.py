@@ -102,6 +102,7 @@ class ErrorCode(StrEnum):
     # filings: the one review workflow, monthly pack-count reports
     FILING_TRANSITION_NOT_ALLOWED = "filing_transition_not_allowed"
     FILING_NOT_EDITABLE = "filing_not_editable"
+    FILING_WRONG_KIND = "filing_wrong_kind"
     FILING_NOT_ASSIGNED_TO_YOU = "filing_not_assigned_to_you"
     ASSIGNEE_INVALID = "assignee_invalid"
     COUNT_INVALID = "count_invalid"

@@ -227,6 +227,11 @@ def monthly_report_update(*, actor, filing_id, counts: dict) -> Filing:
     """Change the counts of a draft, or of a report returned for correction."""
     _require_side(actor, rules.COMPANY)
     filing = _locked(actor, filing_id)
+    if filing.kind != FilingKind.MONTHLY_REPORT:
+        # Each kind is corrected through its own endpoint; counts sent to another kind must not answer "200, saved".
+        raise DomainError(code=ErrorCode.FILING_WRONG_KIND, status=409,
+                          message=_("This filing is a “%(kind)s”, not a monthly pack-count report; correct it on its "
+                                    "own page or endpoint.") % {"kind": filing.get_kind_display()})
     if filing.status not in rules.EDITABLE_STATUSES:
         raise DomainError(code=ErrorCode.FILING_NOT_EDITABLE, status=409,
                           message=_("Only a draft or a filing returned for correction can be changed."))

@@ -226,6 +226,8 @@ SPECTACULAR_SETTINGS = {
         "BulkImportKindEnum": "apps.batteries.models.BulkImport.Kind",
         "BulkImportStatusEnum": "apps.batteries.models.BulkImport.Status",
         "FilingKindEnum": "apps.filings.models.FilingKind",
+        "DeadlineEventKindEnum": "apps.deadlines.api.views.KIND_CHOICES",
+        "PeriodicReportKindEnum": "apps.deadlines.api.views.REPORT_KIND_CHOICES",
         "FilingStatusEnum": "apps.filings.models.FilingStatus",
         "IntakeStatusEnum": "apps.scrapping.models.IntakeStatus",
         "CheckOutcomeEnum": "apps.scrapping.models.CheckOutcome",

@@ -140,3 +140,10 @@ def test_outsiders_see_an_explanation_as_a_made_up_id(api_for, alice, bob, revie
                      "not_found")
     # a recovery report's id is not an explanation's
     assert_error(api_for(alice).get(f"{API}/filings/recovery-reports/{pk}/"), 404, "not_found")
+
+
+def test_counts_patched_onto_a_recovery_report_are_refused_not_silently_dropped(api_for, carol, recovery_draft):
+    before = Filing.objects.get().recovery_report.outputs()
+    answer = api_for(carol).patch(f"{API}/filings/{recovery_draft.pk}/", {"counts": {"produced": 5}}, format="json")
+    assert_error(answer, 409, "filing_wrong_kind")
+    assert Filing.objects.get().recovery_report.outputs() == before

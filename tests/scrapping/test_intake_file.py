@@ -113,7 +113,7 @@ BAD_FILES = {
     "mortgaged": (lambda f: csv_bytes([row(VIN, f["nev"], mortgaged="否")]), 2, "not_mortgaged"),
     "not_yes_or_no": (lambda f: csv_bytes([row(VIN, f["nev"], stolen="maybe")]), 2, "not_stolen"),
     "missing_required_column": (lambda f: csv_bytes([row(VIN, f["nev"])[:6]], header=CN_HEADER[:6]), 1, None),
-    "wrong_header": (lambda f: csv_bytes([row(VIN, f["nev"])], header=[*CN_HEADER[:8], "颜色"]), 1, None),
+    "wrong_header": (lambda f: csv_bytes([row(VIN, f["nev"])], header=[*CN_HEADER[:8], "颜色"]), 1, "颜色"),
     "empty_file": (lambda f: b"", None, None),
     "header_only": (lambda f: csv_bytes([]), 2, None),
     "gbk_broken_byte": (lambda f: csv_bytes([row(VIN, f["nev"])]) + b"\xff\xfe,x\r\n", 3, None),

@@ -217,6 +217,7 @@ def _paginate(view, queryset, request):
 
 
 class ReviewActionListAPI(IdempotentAPIView):
+    pagination_class = CursorPagination  # the schema then shows the paginated envelope _paginate returns
     @extend_schema(parameters=[ActionListFilterInput], responses={200: ActionListOutput(many=True), **ERRORS},
                    summary="Enforcement actions against enterprises in your provinces, newest first")
     def get(self, request):
@@ -324,6 +325,7 @@ class DiscrepancyEscalateAPI(IdempotentAPIView):
 
 
 class ActionListAPI(IdempotentAPIView):
+    pagination_class = CursorPagination
     @extend_schema(responses={200: ActionListOutput(many=True), 403: ErrorSerializer},
                    summary="Enforcement actions issued to your enterprise, newest first")
     def get(self, request):
