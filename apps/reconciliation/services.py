@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.core.services import service
-from apps.reconciliation.checks import CHECKS, check_parameters
+from apps.reconciliation.checks import CHECKS, check_parameters, prepare_shared_tables
 from apps.reconciliation.models import CLOSABLE_STATUSES, ReconciliationRun
 
 logger = logging.getLogger(__name__)
@@ -113,6 +113,7 @@ def reconciliation_run(*, actor=None, enterprise=None, enterprises=None, dry_run
             return RunResult(run)
         cursor.execute(RUN_SETTINGS)
         params = {**check_parameters(enterprise_ids=enterprise_ids, now=now), "now": now}
+        prepare_shared_tables(cursor, params)
         counts: dict[str, int] = {}
         for check in CHECKS:
             if dry_run:

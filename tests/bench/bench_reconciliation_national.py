@@ -606,7 +606,9 @@ def run_reconciliation(label: str) -> tuple[dict[str, float], float]:
             return execute(sql, params, many, context)
         finally:
             key = (params or {}).get("kind") if isinstance(params, dict) else None
-            key = str(key) if key else ("close" if sql.lstrip().startswith("UPDATE reconciliation_discrepancy")
+            head = sql.lstrip()
+            key = str(key) if key else ("close" if head.startswith("UPDATE reconciliation_discrepancy")
+                                        else "shared tables" if head.startswith(("CREATE TEMPORARY", "ANALYZE"))
                                         else "other")
             per[key] = per.get(key, 0.0) + time.perf_counter() - start
 
@@ -638,11 +640,14 @@ def compare(planted: list[list]) -> bool:
 
 
 def explain_checks() -> None:
-    from django.db import connection
+    from django.db import connection, transaction
 
-    from apps.reconciliation.checks import CHECKS, check_parameters
+    from apps.reconciliation.checks import CHECKS, check_parameters, prepare_shared_tables
+    from apps.reconciliation.services import RUN_SETTINGS
 
-    with connection.cursor() as c:
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute(RUN_SETTINGS)
+        prepare_shared_tables(c, check_parameters(enterprise_ids=None))
         for check in CHECKS:
             c.execute(f"EXPLAIN (ANALYZE, BUFFERS) {check.sql}", check_parameters(enterprise_ids=None))
             print(f"--- {check.kind}")
@@ -742,7 +747,7 @@ def main() -> None:
     from apps.reconciliation.checks import CHECKS
 
     print(f"{'check':<30}{'first run':>12}{'second run':>12}")
-    for key in [str(ch.kind) for ch in CHECKS] + ["close", "other"]:
+    for key in ["shared tables"] + [str(ch.kind) for ch in CHECKS] + ["close", "other"]:
         print(f"{key:<30}{per.get(key, 0) * 1000:9.0f} ms{per2.get(key, 0) * 1000:9.0f} ms")
     print(f"{'total':<30}{total * 1000:9.0f} ms{total2 * 1000:9.0f} ms")
     two, every = sum(sorted(bare.values())[-2:]), sum(bare.values())

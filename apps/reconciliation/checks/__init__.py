@@ -26,7 +26,12 @@ from django.utils import timezone
 from apps.batteries.rules import HANDOVER_SCOPE, WASTE_RECIPIENT_ROLES_WITHOUT_LICENCE
 from apps.reconciliation.checks.handovers import HANDOVER_NOT_RECEIVED, RECEIVED_BY_OTHER, REFUSED_NOT_TAKEN_BACK
 from apps.reconciliation.checks.ledger import GONE_DARK
-from apps.reconciliation.checks.licences import LICENCE_CAPACITY_EXCEEDED, LICENCE_NOT_ACTIVE
+from apps.reconciliation.checks.licences import (
+    LICENCE_CAPACITY_EXCEEDED,
+    LICENCE_NOT_ACTIVE,
+    WASTE_RECEIPTS,
+    WASTE_RECEIPTS_TABLE,
+)
 from apps.reconciliation.checks.reports import MASS_BALANCE, REPORTED_VS_LEDGER, STOCK_BALANCE
 from apps.reconciliation.checks.scrapping import BLOCKED_INTAKE_UNEXPLAINED, SCRAPPED_NOT_HANDED_OVER
 from apps.reconciliation.models import Check
@@ -54,6 +59,22 @@ CHECKS: tuple[CheckSQL, ...] = (
     CheckSQL(Check.GONE_DARK, GONE_DARK),
     CheckSQL(Check.MASS_BALANCE, MASS_BALANCE),
 )
+
+# What several checks read, computed once per run before them into temporary tables (name, statement taking the
+# same parameters as the checks). The licence checks read the waste receipts.
+SHARED_TABLES: tuple[tuple[str, str], ...] = (
+    (WASTE_RECEIPTS_TABLE, WASTE_RECEIPTS),
+)
+
+
+def prepare_shared_tables(cursor, params: dict) -> None:
+    """Compute the shared tables for a run's scope, in the run's transaction: temporary and dropped at its commit
+    (and dropped first, should a caller run twice in one transaction, as the tests do). ANALYZE gives the planner
+    their real size. Whoever executes CHECKS calls this first, with the same parameters."""
+    for name, sql in SHARED_TABLES:
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS {sql}", params)
+        cursor.execute(f"ANALYZE {name}")
 
 
 def _start_of(day: dt.date) -> dt.datetime:

@@ -12,13 +12,24 @@ JOIN batteries_batteryevent e ON e.battery_id = h.battery_id AND e.seq = h.seq +
 JOIN batteries_battery b ON b.id = e.battery_id"""
 _IS_WASTE_HANDOVER = "h.kind = 'handed_over' AND (h.details ->> 'waste')::boolean"
 
+# The waste receipts of the run's scope with their battery, computed once per run into a temporary table that both
+# licence checks read (checks.prepare_shared_tables; dropped at commit). Finding them is most of each check's cost
+# nationally (≈ 2 s: every receipt against the waste handovers, then 5·10⁵ batteries), and the table's own
+# statistics (ANALYZE) let the planner size the joins that read it, which it cannot on (battery, seq + 1).
+WASTE_RECEIPTS_TABLE = "reconciliation_waste_receipts"
+WASTE_RECEIPTS = f"""
+SELECT e.actor_id, e.occurred_at, e.id, b.code, b.weight_kg, b.chemistry, b.product_type
+FROM {_WASTE_RECEIPT}
+WHERE {_IS_WASTE_HANDOVER} AND {in_scope("e.actor_id")}
+"""
+
 # A licence's status at an instant: its last change (grant, suspension, reinstatement, revocation) up to then; a
 # licence with changes but none yet at that instant counts as active; one with no change recorded at all (entered
 # before the change log existed) has its current status. Whether a licence has any change is read once per licence
 # (the `licences` CTE below), so a receipt under a licence without changes costs no lookup at all.
 _LICENCE_ACTIVE_AT = """CASE WHEN l.has_changes THEN coalesce(
     (SELECT CASE WHEN c.action IN ('granted', 'reinstated') THEN 'active' ELSE c.action END
-       FROM enterprises_licencechange c WHERE c.licence_id = l.id AND c.created_at <= e.occurred_at
+       FROM enterprises_licencechange c WHERE c.licence_id = l.id AND c.created_at <= b.occurred_at
       ORDER BY c.created_at DESC, c.id DESC LIMIT 1), 'active') = 'active'
     ELSE l.status = 'active' END"""
 
@@ -29,18 +40,16 @@ WITH licences AS MATERIALIZED (
     FROM enterprises_recyclerlicence l
     WHERE %(licence_scope)s = ANY (l.scopes) AND {in_scope("l.enterprise_id")}
 )
-SELECT e.actor_id AS enterprise_id, {month_of("e.occurred_at")} AS period,
+SELECT b.actor_id AS enterprise_id, {month_of("b.occurred_at")} AS period,
        'received_waste' AS figure, '' AS subject, 0::bigint AS expected, count(*)::bigint AS found,
        'high' AS severity, {CODES} AS codes, count(*) AS code_count
-FROM {_WASTE_RECEIPT}
-JOIN enterprises_enterprise r ON r.id = e.actor_id
-WHERE {_IS_WASTE_HANDOVER}
-  AND NOT (r.roles && %(licence_exempt_roles)s::varchar[])
-  AND {in_scope("e.actor_id")}
+FROM {WASTE_RECEIPTS_TABLE} b
+JOIN enterprises_enterprise r ON r.id = b.actor_id
+WHERE NOT (r.roles && %(licence_exempt_roles)s::varchar[])
   AND NOT EXISTS (
       SELECT 1 FROM licences l
-      WHERE l.enterprise_id = e.actor_id
-        AND (e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN l.valid_from AND l.valid_to
+      WHERE l.enterprise_id = b.actor_id
+        AND (b.occurred_at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN l.valid_from AND l.valid_to
         AND b.chemistry = ANY (l.chemistries)
         AND {_LICENCE_ACTIVE_AT})
 GROUP BY 1, 2
@@ -69,12 +78,11 @@ WITH capacity AS (
     WHERE {in_scope("l.enterprise_id")}
     GROUP BY 1, 2
 ), received AS (
-    SELECT e.actor_id AS enterprise_id,
-           extract(year FROM e.occurred_at AT TIME ZONE 'Asia/Shanghai')::int AS year,
-           e.occurred_at, e.id, b.code, b.weight_kg, {default_weight_kg()} AS kg
-    FROM {_WASTE_RECEIPT}
-    WHERE {_IS_WASTE_HANDOVER} AND {in_scope("e.actor_id")}
-      AND e.actor_id IN (SELECT enterprise_id FROM capacity)
+    SELECT b.actor_id AS enterprise_id,
+           extract(year FROM b.occurred_at AT TIME ZONE 'Asia/Shanghai')::int AS year,
+           b.occurred_at, b.id, b.code, b.weight_kg, {default_weight_kg()} AS kg
+    FROM {WASTE_RECEIPTS_TABLE} b
+    WHERE b.actor_id IN (SELECT enterprise_id FROM capacity)
 ), totals AS (
     SELECT r.enterprise_id, r.year, c.kg AS capacity_kg, sum(r.kg) AS kg,
            coalesce(sum(r.weight_kg), 0) AS weighed_kg
