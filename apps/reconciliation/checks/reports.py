@@ -115,29 +115,25 @@ _METAL_VALUES = ", ".join(f"('{c}')" for c, _f in _METALS)
 # fraction of the metal — the fractions the report was saved with (RecoveryReport.fractions), else today's
 # ChemistryComposition row. "Received in the month" is the ledger's month definition (LEDGER_MONTH_EVENTS_WHERE).
 # Recovering more than was received cannot be: flagged high when the output exceeds the content by a whole kg
-# (both shown rounded to the kg). The codes are the batteries received in the month.
+# (both shown rounded to the kg). The codes are the batteries received in the month. The month's receipts are read
+# once (`receipts`) for both the content and the codes.
 MASS_BALANCE = f"""
 WITH reports AS MATERIALIZED (
     SELECT f.id, f.enterprise_id, f.period, rr.*
     FROM filings_filing f JOIN filings_recoveryreport rr ON rr.filing_id = f.id
     WHERE f.kind = 'recovery_report' AND f.status IN ({sql_list(FILED_STATUSES)})
       AND {in_scope("f.enterprise_id")}
+), receipts AS MATERIALIZED (
+    SELECT rp.id AS filing_id, b.chemistry, b.code, {default_weight_kg()} AS kg
+    FROM reports rp
+    JOIN batteries_batteryevent e
+      ON {LEDGER_MONTH_EVENTS_WHERE.format(enterprise="rp.enterprise_id", month="rp.period")}
+    JOIN batteries_battery b ON b.id = e.battery_id
+    WHERE e.kind = 'received'
 ), received AS (
-    SELECT rp.id AS filing_id, b.chemistry, sum({default_weight_kg()}) AS kg
-    FROM reports rp
-    JOIN batteries_batteryevent e
-      ON {LEDGER_MONTH_EVENTS_WHERE.format(enterprise="rp.enterprise_id", month="rp.period")}
-    JOIN batteries_battery b ON b.id = e.battery_id
-    WHERE e.kind = 'received'
-    GROUP BY rp.id, b.chemistry
+    SELECT filing_id, chemistry, sum(kg) AS kg FROM receipts GROUP BY filing_id, chemistry
 ), received_codes AS (
-    SELECT rp.id AS filing_id, {CODES} AS codes, count(*) AS code_count
-    FROM reports rp
-    JOIN batteries_batteryevent e
-      ON {LEDGER_MONTH_EVENTS_WHERE.format(enterprise="rp.enterprise_id", month="rp.period")}
-    JOIN batteries_battery b ON b.id = e.battery_id
-    WHERE e.kind = 'received'
-    GROUP BY rp.id
+    SELECT b.filing_id, {CODES} AS codes, count(*) AS code_count FROM receipts b GROUP BY b.filing_id
 ), content AS (
     SELECT r.filing_id, m.metal,
            sum(r.kg * coalesce((rp.fractions -> r.chemistry ->> m.metal)::numeric, {_PICK_FRACTION}, 0)) AS kg
