@@ -52,6 +52,14 @@ def recycler_licence_in_force(*, enterprise, chemistry: str, scope: str, on_date
     )
 
 
+def recycler_licence_withdrawn(*, enterprise) -> RecyclerLicence | None:
+    """The enterprise's most recently changed licence that is suspended or revoked, if any: what a refusal under
+    rule 3 names, so that the sender knows why a recycler it used to hand over to no longer qualifies."""
+    enterprise_id = enterprise.pk if hasattr(enterprise, "pk") else enterprise
+    return (RecyclerLicence.objects.filter(enterprise_id=enterprise_id, status__in=[
+        RecyclerLicence.Status.SUSPENDED, RecyclerLicence.Status.REVOKED]).order_by("-updated_at", "-pk").first())
+
+
 def recycler_may_receive(*, enterprise, chemistry: str, scope: str = LicenceScope.DISMANTLING, on_date: date) -> bool:
     return recycler_licence_in_force(enterprise=enterprise, chemistry=chemistry, scope=scope, on_date=on_date) is not None
 

@@ -260,6 +260,7 @@ def test_an_admin_revokes_a_licence_and_a_handover_to_that_recycler_is_refused(
     error = j.text(".field.has-error .error")  # said on the recipient field, with the rule
     assert recycler.enterprise.name in error and j.t("不得于", "may not receive waste batteries") in error
     assert j.t("规则 3", "rule 3") in error
+    assert j.t(f"其许可证 {licence.number} 已被撤销。", f"Its licence {licence.number} has been revoked.") in error
     j.shot("refused")
     battery = Battery.objects.get(code=pack)
     assert (battery.status, battery.holder) == ("in_stock", dismantler.enterprise)

@@ -483,14 +483,19 @@ def waste_recipient_refusal(*, recipient: Enterprise, chemistry: str, on_date: d
                                  on_date=on_date) is not None:
         return None
     from apps.core.choices import Chemistry
+    from apps.enterprises.models import RecyclerLicence
+    from apps.enterprises.selectors import recycler_licence_withdrawn
 
-    return DomainError(
-        code=ErrorCode.RECIPIENT_NOT_LICENSED,
-        message=_("%(name)s may not receive waste batteries of chemistry %(chem)s on %(date)s: it is neither a "
-                  "collection point nor a licensed recycler whose licence is in force then and covers that "
-                  "chemistry (Interim Measures, rule 3).")
-        % {"name": recipient.name, "chem": Chemistry(chemistry).label, "date": on_date.isoformat()},
-        field="recipient", status=409)
+    message = _("%(name)s may not receive waste batteries of chemistry %(chem)s on %(date)s: it is neither a "
+                "collection point nor a licensed recycler whose licence is in force then and covers that "
+                "chemistry (Interim Measures, rule 3).") % {
+        "name": recipient.name, "chem": Chemistry(chemistry).label, "date": on_date.isoformat()}
+    withdrawn = recycler_licence_withdrawn(enterprise=recipient)
+    if withdrawn is not None:  # say why a recycler the sender may have used before no longer qualifies
+        why = (_("Its licence %(number)s has been revoked.") if withdrawn.status == RecyclerLicence.Status.REVOKED
+               else _("Its licence %(number)s is suspended."))
+        message = f"{message} {why % {'number': withdrawn.number}}"
+    return DomainError(code=ErrorCode.RECIPIENT_NOT_LICENSED, message=message, field="recipient", status=409)
 
 
 def resolve_recipient(recipient) -> Enterprise:
