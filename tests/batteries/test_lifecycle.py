@@ -93,7 +93,24 @@ def test_a_revoked_licence_stops_handover(maker, recycler, admin_user):
     services.battery_declare_waste(actor=maker, code=code)
     licence = recycler.enterprise.licences.get()
     enterprise_services.recycler_licence_revoke(actor=admin_user, licence=licence, reason="违规")
-    refused("recipient_not_licensed", services.battery_hand_over, actor=maker, code=code, recipient=recycler.enterprise)
+    err = refused("recipient_not_licensed", services.battery_hand_over, actor=maker, code=code,
+                  recipient=recycler.enterprise)
+    assert f"其许可证 {licence.number} 已被撤销" in str(err.message)  # says why, not only the rule
+
+
+def test_a_refusal_names_a_suspended_licence_and_an_unlicensed_recipient_gets_no_such_sentence(
+        maker, recycler, unlicensed_recycler, admin_user):
+    code = make_code()
+    services.battery_register(actor=maker, code=code)
+    services.battery_declare_waste(actor=maker, code=code)
+    licence = recycler.enterprise.licences.get()
+    enterprise_services.recycler_licence_suspend(actor=admin_user, licence=licence, reason="整改")
+    err = refused("recipient_not_licensed", services.battery_hand_over, actor=maker, code=code,
+                  recipient=recycler.enterprise)
+    assert f"其许可证 {licence.number} 已被暂停" in str(err.message)
+    err = refused("recipient_not_licensed", services.battery_hand_over, actor=maker, code=code,
+                  recipient=unlicensed_recycler.enterprise)
+    assert "其许可证" not in str(err.message)
 
 
 def test_only_the_holder_acts_and_only_the_recipient_receives(maker, carmaker, swapper):
