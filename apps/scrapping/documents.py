@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from apps.scrapping.models import CertificateStatus, ScrappingCertificate
+from apps.scrapping.selectors import certificate_handover_days
 from apps.scrapping.verification import verification_url
 
 FONT_FAMILY = "Noto Sans CJK SC"
@@ -32,7 +33,7 @@ def certificate_context(certificate: ScrappingCertificate) -> dict:
         "batteries": [b for b in intake.batteries.all() if b.found],
         "voided": certificate.status == CertificateStatus.VOIDED,
         "replaces": certificate.replaces, "font_family": FONT_FAMILY,
-        "handover_days": settings.SCRAPPING_HANDOVER_WORKING_DAYS,
+        "handover_days": certificate_handover_days(certificate),
     }
 
 

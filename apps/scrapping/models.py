@@ -197,6 +197,9 @@ class ScrappingCertificate(BaseModel):
     swap_exemption = models.BooleanField(_("battery-swap model exemption"), default=False)
     handover_deadline = models.DateField(_("battery handover deadline"), null=True, blank=True)
     deadline_provisional = models.BooleanField(_("deadline provisional"), default=False)
+    # The working days the deadline was computed with (the admin-edited table's value on the day of issue), so that a
+    # later change of the table, or a recount once the holiday calendar is known, never moves this deadline's length.
+    handover_working_days = models.PositiveSmallIntegerField(_("handover working days"), null=True, blank=True)
     replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="replaced_by", verbose_name=_("re-issue of"))
     pdf = models.FileField(upload_to=certificate_pdf_path, blank=True)

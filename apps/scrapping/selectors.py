@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -16,6 +17,23 @@ from apps.scrapping.models import IntakeBattery, IntakeFile, IntakeStatus, Scrap
 from apps.scrapping.verification import certificate_id_from_token
 
 INTAKE_RELATED = ("dismantler", "decided_by")
+# The duty of the admin-edited deadline table (apps.deadlines, ADR 0019) whose working days set the handover deadline:
+# DOMAIN.md rule 5, "dismantler 15 after issuing the scrapping certificate".
+HANDOVER_DUTY = "dismantler_certificate"
+
+
+def handover_working_days() -> int:
+    """The working days a certificate issued now gives the dismantler to hand its batteries on: the dismantler duty's
+    row of the deadline table that admins edit, or settings.SCRAPPING_HANDOVER_WORKING_DAYS if that row is missing."""
+    from apps.deadlines.models import ReportingDeadline
+
+    days = ReportingDeadline.objects.filter(duty=HANDOVER_DUTY).values_list("working_days", flat=True).first()
+    return days if days is not None else settings.SCRAPPING_HANDOVER_WORKING_DAYS
+
+
+def certificate_handover_days(certificate) -> int:
+    """The working days a certificate's deadline was computed with (older rows without them: the current value)."""
+    return certificate.handover_working_days or handover_working_days()
 CERTIFICATE_RELATED = ("dismantler", "intake", "replaces", "voided_by")
 
 

@@ -26,7 +26,7 @@ from apps.core.services import service
 from apps.core.validators import check_image_upload, reject_markup
 from apps.core.workdays import WorkdayCalendar
 from apps.enterprises.models import Enterprise
-from apps.scrapping import rules
+from apps.scrapping import rules, selectors
 from apps.scrapping.models import (
     OPEN_STATUSES,
     CertificateChange,
@@ -500,8 +500,9 @@ NOT_ALLOWED_MESSAGES = {
 def scrapping_certificate_issue(*, actor, intake_id, number: str) -> ScrappingCertificate:
     """Issue the scrapping certificate for an intake that allows it, in one transaction: each battery found in the
     vehicle is removed through the ledger (battery_remove: event *removed*, the dismantler then holds it), the
-    vehicle becomes scrapped, and the handover deadline (settings.SCRAPPING_HANDOVER_WORKING_DAYS working days) is
-    computed and stored. The PDF is rendered by a task once the transaction commits."""
+    vehicle becomes scrapped, and the handover deadline is computed and stored with its working days: the dismantler
+    duty's row of the admin-edited deadline table as it is now (selectors.handover_working_days), so an admin's
+    later change applies to certificates issued afterwards, never to this one. The PDF is rendered by a task once the transaction commits."""
     enterprise = acting_dismantler(actor)
     number = _certificate_number(number)
     intake = _own_intake_for_update(intake_id, enterprise)
@@ -546,12 +547,12 @@ def scrapping_certificate_issue(*, actor, intake_id, number: str) -> ScrappingCe
         vehicle.status, vehicle.scrapped_at = Vehicle.Status.SCRAPPED, now
         vehicle.save(update_fields=["status", "scrapped_at"])
     issued_on = timezone.localdate(now)
-    deadline = rules.handover_deadline(issued_on, settings.SCRAPPING_HANDOVER_WORKING_DAYS,
-                                       WorkdayCalendar().verdict) if removed else None
+    working_days = selectors.handover_working_days() if removed else None
+    deadline = rules.handover_deadline(issued_on, working_days, WorkdayCalendar().verdict) if removed else None
     certificate = _create_certificate(ScrappingCertificate(
         number=number, intake=intake, dismantler=enterprise, vin=intake.vin, vehicle=vehicle, issued_on=issued_on,
         swap_exemption=intake.outcome == CheckOutcome.SWAP_EXEMPT,
-        handover_deadline=deadline.date if deadline else None,
+        handover_deadline=deadline.date if deadline else None, handover_working_days=working_days,
         deadline_provisional=bool(deadline and deadline.provisional), created_by=actor, updated_by=actor))
     CertificateChange.objects.create(certificate=certificate, action=CertificateChange.Action.ISSUED, actor=actor)
     intake.status, intake.updated_by = IntakeStatus.ISSUED, actor
@@ -633,7 +634,7 @@ def scrapping_certificate_reissue(*, actor, certificate_id, number: str, reason:
         number=number, intake_id=certificate.intake_id, dismantler_id=certificate.dismantler_id, vin=certificate.vin,
         vehicle_id=certificate.vehicle_id, issued_on=timezone.localdate(), swap_exemption=certificate.swap_exemption,
         handover_deadline=certificate.handover_deadline, deadline_provisional=certificate.deadline_provisional,
-        replaces=certificate, created_by=actor, updated_by=actor))
+        handover_working_days=certificate.handover_working_days, replaces=certificate, created_by=actor, updated_by=actor))
     CertificateChange.objects.create(certificate=new, action=CertificateChange.Action.REISSUED, reason=reason,
                                      actor=actor)
     _render_after_commit(new.pk)
@@ -676,7 +677,9 @@ def provisional_deadlines_recount(*, today: dt.date | None = None) -> int:
         while first.replaces_id:
             first = first.replaces
         removal_day = first.issued_on
-        deadline = rules.handover_deadline(removal_day, settings.SCRAPPING_HANDOVER_WORKING_DAYS, calendar.verdict)
+        # With the working days it was issued with: a recount follows the holiday calendar, not a later table edit.
+        days = first.handover_working_days or certificate.handover_working_days or selectors.handover_working_days()
+        deadline = rules.handover_deadline(removal_day, days, calendar.verdict)
         if (deadline.date, deadline.provisional) != (certificate.handover_deadline, certificate.deadline_provisional):
             ScrappingCertificate.objects.filter(pk=certificate.pk).update(
                 handover_deadline=deadline.date, deadline_provisional=deadline.provisional)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from functools import wraps
 from pathlib import PurePath
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
@@ -228,7 +227,7 @@ def _intake_page(request, intake, **forms):
         "intake": intake, "batteries": selectors.intake_batteries(intake),
         "leads": selectors.lead_batteries(intake, actor=user), "own": own, "regulator": regulator,
         "certificates": intake.certificates.order_by("-pk"),
-        "handover_days": settings.SCRAPPING_HANDOVER_WORKING_DAYS,
+        "handover_days": selectors.handover_working_days(),
     }
     if own and intake.status == IntakeStatus.READY:
         context["issue_form"] = forms.get("issue_form") or IssueForm()
@@ -388,7 +387,7 @@ def _certificate_page(request, certificate, **forms):
         "batteries": [b for b in selectors.intake_batteries(certificate.intake) if b.found],
         "state": selectors.deadline_state(certificate), "changes": certificate.changes.select_related("actor"),
         "verify_url": verification_url(certificate.pk), "superseded": superseded,
-        "handover_days": settings.SCRAPPING_HANDOVER_WORKING_DAYS,
+        "handover_days": selectors.certificate_handover_days(certificate),
     }
     if regulator and certificate.status == CertificateStatus.VALID:
         context["void_form"] = forms.get("void_form") or VoidForm()

@@ -318,7 +318,9 @@ BATTERY_CODE_DATE_TABLES = None
 BANNED_FIELDS_OF_USE: list[str] = env_list("BANNED_FIELDS_OF_USE")
 BULK_IMPORT_MAX_BYTES = int(env("BULK_IMPORT_MAX_BYTES", str(512 * 1024 * 1024)))
 # Scrapping (apps.scrapping): working days after the certificate for handing the batteries to a licensed recycler
-# (DOMAIN.md rule 5: 15 in the 2018 Provisions; the 2026 value is unverified), and the intake photo size limit.
+# (DOMAIN.md rule 5: 15 in the 2018 Provisions; the 2026 value is unverified) — only a fallback: the admin-edited
+# deadline table's dismantler_certificate row decides (apps.scrapping.selectors.handover_working_days) — and the
+# intake photo size limit.
 SCRAPPING_HANDOVER_WORKING_DAYS = int(env("SCRAPPING_HANDOVER_WORKING_DAYS", "15"))
 SCRAPPING_PHOTO_MAX_BYTES = int(env("SCRAPPING_PHOTO_MAX_BYTES", str(5 * 1024 * 1024)))
 # Filings (apps.filings): the monthly pack-count report is due on this day of the following month.

@@ -90,10 +90,37 @@ def test_issuing_scraps_the_vehicle_removes_the_battery_and_starts_the_clock(
     assert list(certificate.changes.values_list("action", flat=True)) == ["issued"]
 
 
-def test_the_deadline_setting_is_honoured(dismantler, nev, settings):
+def test_the_deadline_setting_is_the_fallback_when_the_table_has_no_row(dismantler, nev, settings):
+    from apps.deadlines.models import ReportingDeadline
+
+    ReportingDeadline.objects.filter(duty=selectors.HANDOVER_DUTY).delete()
     settings.SCRAPPING_HANDOVER_WORKING_DAYS = 3
     certificate = issue(dismantler, take_in(dismantler, VIN, [nev]))
     assert certificate.handover_deadline == add_working_days(timezone.localdate(), 3)
+    assert certificate.handover_working_days == 3
+
+
+def test_an_admins_change_of_the_table_applies_to_certificates_issued_afterwards(
+        dismantler, nev, maker, carmaker, admin_user, settings):
+    """The table (apps.deadlines, ADR 0019), not the setting, sets the deadline; a change is never retroactive."""
+    from apps.deadlines.services import reporting_deadline_set
+
+    settings.SCRAPPING_HANDOVER_WORKING_DAYS = 40  # the setting no longer decides while the row exists
+    before = issue(dismantler, take_in(dismantler, VIN, [nev]))
+    assert (before.handover_working_days, before.handover_deadline) == (15, add_working_days(before.issued_on, 15))
+
+    reporting_deadline_set(actor=admin_user, duty="dismantler_certificate", working_days=5, reason="2026 measures")
+    after = issue(dismantler, take_in(dismantler, VIN3, [installed(maker, carmaker, VIN3)]), number="ZB-2026-000002")
+    assert (after.handover_working_days, after.handover_deadline) == (5, add_working_days(after.issued_on, 5))
+
+    before.refresh_from_db()
+    assert (before.handover_working_days, before.handover_deadline) == (15, add_working_days(before.issued_on, 15))
+    # A recount once the holiday calendar is known keeps the length the certificate was issued with.
+    ScrappingCertificate.objects.filter(pk=before.pk).update(deadline_provisional=True,
+                                                             handover_deadline=dt.date(2030, 1, 1))
+    assert services.provisional_deadlines_recount() == 1
+    before.refresh_from_db()
+    assert before.handover_deadline == add_working_days(before.issued_on, 15)
 
 
 def test_handover_deadline_stays_open_until_the_battery_is_handed_on(dismantler, nev, recycler):
@@ -316,6 +343,7 @@ def test_a_reissue_voids_the_old_certificate_and_keeps_the_deadline(certificate,
     certificate.refresh_from_db()
     assert certificate.status == "voided" and "ZB-2026-000002" in certificate.void_reason
     assert (new.status, new.replaces, new.handover_deadline) == ("valid", certificate, certificate.handover_deadline)
+    assert new.handover_working_days == certificate.handover_working_days == 15
     assert list(new.changes.values_list("action", "reason")) == [("reissued", "证明遗失")]
     refused(lambda: services.scrapping_certificate_reissue(actor=admin_user, certificate_id=certificate.pk,
                                                            number="ZB-2026-000003", reason="x"),
