@@ -96,12 +96,16 @@ def celery_worker(django_db_setup, django_db_blocker, shared_media):
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
            "CELERY_TASK_ALWAYS_EAGER": "0", "DJANGO_MEDIA_ROOT": str(shared_media)}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    # Its output goes to a file, not a pipe nobody reads (a full pipe would block the worker mid-journey).
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "worker.log", "wb")  # noqa: SIM115 — closed after the worker stops
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--pool", "solo",
          "-l", "warning", "--hostname", f"{queue}@%h", "--without-heartbeat", "--without-gossip",
          "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+    worker.log_path = ARTIFACTS / "worker.log"
     conf = celery_app.conf
     saved = conf.task_always_eager, conf.task_default_queue
     conf.task_always_eager, conf.task_default_queue = False, queue
@@ -115,6 +119,7 @@ def celery_worker(django_db_setup, django_db_blocker, shared_media):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait(5)
+        log.close()
 
 
 def _restore_seeded_rows(serialized: str) -> None:
@@ -244,7 +249,7 @@ def wait_until(condition, what: str, *, worker=None, seconds: float = 60) -> Non
         if condition():
             return
         if worker is not None and worker.poll() is not None:
-            raise AssertionError(f"the worker died: {worker.stdout.read().decode()}")
+            raise AssertionError(f"the worker died: {worker.log_path.read_text(errors='replace')[-4000:]}")
         time.sleep(0.3)
     raise AssertionError(f"{what} did not happen within {seconds} s")
 
