@@ -70,10 +70,14 @@ SHARED_TABLES: tuple[tuple[str, str], ...] = (
 def prepare_shared_tables(cursor, params: dict) -> None:
     """Compute the shared tables for a run's scope, in the run's transaction: temporary and dropped at its commit
     (and dropped first, should a caller run twice in one transaction, as the tests do). ANALYZE gives the planner
-    their real size. Whoever executes CHECKS calls this first, with the same parameters."""
+    their real size. Whoever executes CHECKS calls this first, with the same parameters; outside a transaction
+    (autocommit, as the benchmarks' cursors) the tables live until the next call or the end of the session."""
+    from django.db import connection
+
+    on_commit = " ON COMMIT DROP" if connection.in_atomic_block else ""
     for name, sql in SHARED_TABLES:
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS {sql}", params)
+        cursor.execute(f"CREATE TEMPORARY TABLE {name}{on_commit} AS {sql}", params)
         cursor.execute(f"ANALYZE {name}")
 
 
