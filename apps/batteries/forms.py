@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from apps.batteries.models import BatteryStatus, BulkImport, FieldOfUse, ProductType
@@ -117,32 +118,26 @@ class RecipientChoiceField(forms.ModelChoiceField):
 
 
 class HandOverForm(ActionForm):
+    """The recipient is typed: its unified social credit code (or, from the suggestions the search box offers as
+    one types part of a name or code, the code filled in). Whether it names an active enterprise that may receive
+    the battery is the service's decision (resolve_recipient, rule 3), shown on this field."""
+
     code = CodeField()
-    recipient = RecipientChoiceField(label=_("Recipient"), queryset=Enterprise.objects.none(), required=False,
-                                     empty_label=_("— choose an enterprise —"))
-    recipient_uscc = forms.CharField(label=_("…or the recipient's unified social credit code"), required=False,
-                                     max_length=40)
+    recipient = forms.CharField(
+        label=_("Recipient"), max_length=40,
+        help_text=_("Type its unified social credit code, or part of its name or code and choose from the "
+                    "suggestions."),
+        error_messages={"required": _("Give the recipient's unified social credit code.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                      "data-recipient-search": reverse_lazy("batteries:recipient_search")}))
     occurred_at = occurred_at_field()
 
-    def __init__(self, *args, enterprise: Enterprise, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["recipient"].queryset = (Enterprise.objects.active().exclude(pk=enterprise.pk)
-                                             .only("pk", "name", "uscc").order_by("name", "pk"))
-
-    def clean(self):
-        data = super().clean()
-        data["recipient_uscc"] = ascii_upper_compact(data.get("recipient_uscc"))
-        if not data.get("recipient") and not data["recipient_uscc"]:
-            self.add_error("recipient", _("Choose the recipient, or give its unified social credit code."))
-        return data
-
-    @property
-    def recipient_given_by_uscc(self) -> bool:
-        return bool(self.cleaned_data.get("recipient_uscc"))
+    def clean_recipient(self) -> str:
+        return ascii_upper_compact(self.cleaned_data.get("recipient"))
 
     def recipient_value(self):
-        """What the service resolves: the typed code wins over the list (it is the more deliberate choice)."""
-        return self.cleaned_data["recipient_uscc"] or self.cleaned_data["recipient"]
+        """What the service resolves: a credit code (or an enterprise id, as the API accepts)."""
+        return self.cleaned_data["recipient"]
 
 
 class ReceiveForm(ActionForm):

@@ -22,6 +22,10 @@ OPERATION_ROLES: dict[str, frozenset[str]] = {
     "remanufacture": frozenset({"recycler"}),
 }
 
+# The roles of the enterprises a battery may be handed to: every role that takes part in handovers (makers take
+# returns, a repairer or swap operator its stock, a collection point, dismantler or recycler waste). The recipient
+# search suggests only active enterprises of these roles; the service's checks (rule 3 for a waste battery) decide.
+RECEIVING_ROLES = OPERATION_ROLES["hand_over"]
 # A waste battery may go only to these without a licence check (DOMAIN.md rule 3: otherwise a licensed recycler).
 WASTE_RECIPIENT_ROLES_WITHOUT_LICENCE = frozenset({"collection_point"})
 RECYCLING_SCOPES = ("hydrometallurgy", "pyrometallurgy", "dismantling")

@@ -10,6 +10,8 @@ from apps.core.errors import NotFound
 from apps.core.text import ascii_upper
 
 LIST_RELATED = ("holder", "maker", "vehicle", "transit_to")
+RECIPIENT_SUGGESTIONS = 10
+RECIPIENT_QUERY_MIN = 2
 CARD_RELATED = (*LIST_RELATED, "parent", "used_in__remanufacture__product")
 VIN_LENGTH = 17
 CODE_LENGTH = 24
@@ -186,3 +188,25 @@ def bulk_import_get(*, actor, pk) -> BulkImport:
         return _own_imports(actor).get(pk=pk)
     except (BulkImport.DoesNotExist, ValueError, TypeError):
         raise NotFound()
+
+
+def recipient_suggestions(*, actor, q: str | None) -> list[dict]:
+    """The handover recipients matching `q` (the start of a unified social credit code, or part of a name), at most
+    RECIPIENT_SUGGESTIONS, for the hand-over page's search box. The portal's directory of active enterprises of the
+    receiving roles (rules.RECEIVING_ROLES) — what anyone handing a battery on must be able to name, like the public
+    list of licensed recyclers — never the actor's own enterprise; name and credit code only. Fewer than
+    RECIPIENT_QUERY_MIN characters suggest nothing (no browsing of the whole directory)."""
+    from apps.batteries.rules import RECEIVING_ROLES
+    from apps.enterprises.models import Enterprise
+
+    q = (q or "").strip()[:100]
+    if len(q) < RECIPIENT_QUERY_MIN:
+        return []
+    code = ascii_upper(q)
+    match = Q(name__icontains=q)
+    if code.isalnum() and code.isascii():
+        match |= Q(uscc__startswith=code)
+    own = actor.enterprise.pk if getattr(actor, "enterprise", None) else None
+    rows = (Enterprise.objects.active().filter(match, roles__overlap=sorted(RECEIVING_ROLES)).exclude(pk=own)
+            .order_by("name", "pk").values("uscc", "name", "province")[:RECIPIENT_SUGGESTIONS])
+    return list(rows)

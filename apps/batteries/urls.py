@@ -29,6 +29,7 @@ urlpatterns = [
     path("batteries/replace/", views.battery_replace, name="replace"),
     path("batteries/declare-waste/", views.battery_declare_waste, name="declare_waste"),
     path("batteries/hand-over/", views.battery_hand_over, name="hand_over"),
+    path("batteries/hand-over/recipients/", views.recipient_search, name="recipient_search"),
     path("batteries/receive/", views.battery_receive, name="receive"),
     path("batteries/refuse/", views.battery_refuse, name="refuse"),
     path("batteries/recycle/", views.battery_recycle, name="recycle"),

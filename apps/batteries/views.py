@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -43,6 +43,7 @@ from apps.batteries.ledger import event_list
 from apps.batteries.models import BatteryStatus, BulkImport, EventKind, FieldOfUse, ProductType
 from apps.batteries.services.imports import DuplicateImport
 from apps.core import exports
+from apps.core.choices import Province
 from apps.core.decorators import persona_required
 from apps.core.errors import DomainError, NotFound
 from apps.core.forms import add_domain_error
@@ -231,7 +232,7 @@ def _next_steps(user, battery) -> NextSteps:
         if allows("remanufacture"):
             link("remanufacture", _("Use in a remanufactured product"), source_codes=battery.code)
     if allows("hand_over"):
-        card_form("hand_over", HandOverForm, enterprise=enterprise)
+        card_form("hand_over", HandOverForm)
     return steps
 
 
@@ -410,17 +411,29 @@ def battery_declare_waste(request):
 @require_http_methods(["GET", "POST"])
 def battery_hand_over(request):
     _role_gate(request, "hand_over")
-    form = HandOverForm(request.POST or None, initial=_initial(request, HandOverForm),
-                        enterprise=request.user.enterprise)
+    form = HandOverForm(request.POST or None, initial=_initial(request, HandOverForm))
     if request.method == "POST" and form.is_valid():
         battery = _perform(request, form, lambda d: services.battery_hand_over(
-            actor=request.user, code=d["code"], recipient=form.recipient_value(), occurred_at=d["occurred_at"]),
-            aliases={"recipient": "recipient_uscc"} if form.recipient_given_by_uscc else None)
+            actor=request.user, code=d["code"], recipient=form.recipient_value(), occurred_at=d["occurred_at"]))
         if battery:
             return _done(request, _("Battery %(code)s was handed over to %(name)s. It is in transit until they "
                                     "receive it.") % {"code": battery.code, "name": battery.transit_to.name},
                          battery.code)
     return _render_action(request, "hand_over", form)
+
+
+@persona_required("company")
+@require_GET
+def recipient_search(request):
+    """The hand-over page's search box: JSON suggestions of recipients (credit code, name, province) for `q`."""
+    _role_gate(request, "hand_over")
+    if request.user.enterprise.status != "active":
+        raise PermissionDenied
+    rows = selectors.recipient_suggestions(actor=request.user, q=request.GET.get("q"))
+    provinces = dict(Province.choices)
+    results = [{"uscc": r["uscc"], "name": r["name"], "province": str(provinces.get(r["province"], r["province"]))}
+               for r in rows]
+    return JsonResponse({"results": results}, json_dumps_params={"ensure_ascii": False})
 
 
 @persona_required("company")

@@ -120,35 +120,86 @@ def test_declaring_waste_needs_the_confirmation(maker):
     assert BatteryEvent.objects.get(battery__code=code, kind="declared_waste").details == {"reason": "热失控风险"}
 
 
-def test_handing_over_to_an_enterprise_chosen_from_the_list(maker, carmaker):
+def test_the_hand_over_page_has_a_search_box_not_a_list_of_every_enterprise(maker, carmaker):
     code = registered(maker)
-    client = signed_in(maker)
-    form_page = client.get(f"/batteries/hand-over/?code={code}")
-    choices = [str(c) for c in form_page.context["form"].fields["recipient"].queryset]
-    assert carmaker.enterprise.name in choices and maker.enterprise.name not in choices
+    form_page = signed_in(maker).get(f"/batteries/hand-over/?code={code}")
+    html = body(form_page)
+    assert 'name="recipient"' in html and 'data-recipient-search="/batteries/hand-over/recipients/"' in html
+    assert '<select name="recipient"' not in html
+    assert carmaker.enterprise.name not in html and carmaker.enterprise.uscc not in html  # nothing listed up front
+    assert "js/recipient_search.js" in html  # a static file: the CSP forbids inline scripts
     assert form_page.context["form"].initial["code"] == code
-
-    response = client.post("/batteries/hand-over/", {"code": code, "recipient": carmaker.enterprise.pk})
-    assert redirect_path(response) == card(code)
-    b = battery(code)
-    assert (b.status, b.transit_to) == ("in_transit", carmaker.enterprise)
 
 
 def test_handing_over_by_unified_social_credit_code(maker, carmaker):
     code = registered(maker)
     response = signed_in(maker).post("/batteries/hand-over/", {"code": code,
-                                                               "recipient_uscc": carmaker.enterprise.uscc.lower()})
+                                                               "recipient": carmaker.enterprise.uscc.lower()})
     assert redirect_path(response) == card(code)
-    assert battery(code).transit_to == carmaker.enterprise
+    b = battery(code)
+    assert (b.status, b.transit_to) == ("in_transit", carmaker.enterprise)
 
 
-def test_an_unknown_recipient_code_is_shown_on_the_code_box(maker):
+def test_an_unknown_recipient_code_is_shown_on_the_recipient_box(maker):
     code = registered(maker)
-    response = signed_in(maker).post("/en/batteries/hand-over/", {"code": code, "recipient_uscc": "91350200776049653A"})
-    assert any("not an active enterprise" in e for e in field_errors(response, "recipient_uscc"))
+    response = signed_in(maker).post("/en/batteries/hand-over/", {"code": code, "recipient": "91350200776049653A"})
+    assert any("not an active enterprise" in e for e in field_errors(response, "recipient"))
+    response = signed_in(maker).post("/en/batteries/hand-over/", {"code": code, "recipient": "湖北江城"})
+    assert field_errors(response, "recipient")  # a name is not a recipient: the suggestions give its code
     response = signed_in(maker).post("/en/batteries/hand-over/", {"code": code})
-    assert field_errors(response, "recipient")
+    assert any("credit code" in e for e in field_errors(response, "recipient"))
     assert battery(code).status == "in_stock"
+
+
+# --- the recipient search (JSON suggestions for the hand-over box) ---------------------------------------------
+
+SEARCH = "/batteries/hand-over/recipients/"
+
+
+def test_the_recipient_search_suggests_active_enterprises_by_name_or_code(maker, carmaker, recycler):
+    from apps.enterprises.models import Enterprise
+    from tests.factories import EnterpriseFactory
+
+    pending = EnterpriseFactory(name=carmaker.enterprise.name + "分公司", status=Enterprise.Status.PENDING)
+    client = signed_in(maker)
+    by_name = client.get(SEARCH, {"q": carmaker.enterprise.name[:3]}).json()["results"]
+    assert carmaker.enterprise.uscc in [r["uscc"] for r in by_name]
+    assert pending.uscc not in [r["uscc"] for r in by_name]  # only active enterprises
+    assert set(by_name[0]) == {"uscc", "name", "province"}  # the directory's name and code, nothing more
+    by_code = client.get(SEARCH, {"q": recycler.enterprise.uscc[:8].lower()}).json()["results"]
+    assert recycler.enterprise.uscc in [r["uscc"] for r in by_code]
+    own = client.get(SEARCH, {"q": maker.enterprise.uscc}).json()["results"]
+    assert own == []  # never the actor's own enterprise
+    assert client.get(SEARCH, {"q": "x"}).json() == {"results": []}  # too short: no browsing of the directory
+    assert client.get(SEARCH).json() == {"results": []}
+
+
+def test_the_recipient_search_is_bounded_in_rows_and_queries(maker, django_assert_max_num_queries):
+    from tests.factories import EnterpriseFactory
+
+    for i in range(15):
+        EnterpriseFactory(name=f"搜索回收{i:02d}", roles=["recycler"])
+    client = signed_in(maker)
+    client.get(SEARCH, {"q": "搜索"})  # warm the session
+    with django_assert_max_num_queries(6):
+        results = client.get(SEARCH, {"q": "搜索回收"}).json()["results"]
+    assert len(results) == 10 and results == sorted(results, key=lambda r: r["name"])
+
+
+def test_the_recipient_search_is_for_enterprises_that_hand_over(maker, reviewer, admin_user, anon):
+    assert_redirects_to_login(anon.get(SEARCH, {"q": "江城"}))
+    for user in (reviewer, admin_user):
+        assert signed_in(user).get(SEARCH, {"q": "江城"}).status_code == 403
+    assert signed_in(maker).post(SEARCH, {"q": "江城"}).status_code == 405
+
+
+def test_the_recipient_search_is_refused_to_an_enterprise_not_yet_active(db):
+    from apps.enterprises.models import Enterprise
+    from tests.factories import EnterpriseFactory, MembershipFactory
+
+    pending = EnterpriseFactory(status=Enterprise.Status.PENDING, roles=["recycler"])
+    staff = MembershipFactory(enterprise=pending).user
+    assert signed_in(staff).get(SEARCH, {"q": "江城"}).status_code in (302, 403)
 
 
 def test_a_waste_battery_is_not_handed_to_an_unlicensed_recycler(maker, unlicensed_recycler):
@@ -241,7 +292,7 @@ def test_electric_bicycles_are_refused_on_the_field_of_use(maker, recycler):
 
 
 @pytest.mark.parametrize("url, extra", [
-    ("/batteries/hand-over/", {"recipient_uscc": "91350200776049653A"}),
+    ("/batteries/hand-over/", {"recipient": "91350200776049653A"}),
     ("/batteries/declare-waste/", {"confirm": "on"}),
     ("/batteries/install/", {"vin": VIN2}),
     ("/batteries/recycle/", {"input_weight_kg": "1", "confirm": "on"}),
@@ -276,7 +327,7 @@ def test_regulators_only_read(url, maker, reviewer, admin_user):
     for user in (reviewer, admin_user):
         client = signed_in(user)
         assert client.get(url).status_code == 403
-        assert client.post(url, {"code": code, "recipient_uscc": maker.enterprise.uscc}).status_code == 403
+        assert client.post(url, {"code": code, "recipient": maker.enterprise.uscc}).status_code == 403
     assert kinds(code) == ["produced"]
 
 

@@ -306,6 +306,9 @@ CASES = [
     ("enforcement:discrepancy_decide", "get", "/review/discrepancies/{discrepancy}/decide/", "anon", LOGIN),
     ("enforcement:discrepancy_decide", "get", "/review/discrepancies/{discrepancy}/decide/", "bob", 403),
     ("enforcement:discrepancy_decide", "post", "/review/discrepancies/{discrepancy}/decide/", "reviewer_gd", 404),
+    # batteries: the hand-over page's recipient search (JSON) is for company users whose enterprise hands over
+    ("batteries:recipient_search", "get", "/batteries/hand-over/recipients/?q=%E6%B5%8B%E8%AF%95", "anon", LOGIN),
+    ("batteries:recipient_search", "get", "/batteries/hand-over/recipients/?q=%E6%B5%8B%E8%AF%95", "reviewer", 403),
     # scrapping: the dismantler's bulk-file intake (bob's enterprise is no dismantler; regulators upload nothing;
     # another dismantler's file is a 404: tests/scrapping/test_intake_file.py)
     ("scrapping:intake_file", "get", "/scrapping/intakes/file/", "anon", LOGIN),

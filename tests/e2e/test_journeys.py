@@ -253,7 +253,7 @@ def test_an_admin_revokes_a_licence_and_a_handover_to_that_recycler_is_refused(
     j.sign_in(dismantler)
     j.goto("/batteries/hand-over/")
     j.page.fill("input[name=code]", pack)
-    j.page.select_option("select[name=recipient]", str(recycler.enterprise.pk))
+    j.page.fill("input[name=recipient]", recycler.enterprise.uscc)  # typed, or filled from the suggestions
     j.shot("handover-form")
     j.submit()
     assert j.page.url.endswith("/batteries/hand-over/")

@@ -107,6 +107,7 @@ ROUTES: dict[str, Rule] = {
     "batteries:replace": Rule(),
     "batteries:declare_waste": Rule(),
     "batteries:hand_over": Rule(),
+    "batteries:recipient_search": Rule(),
     "batteries:receive": Rule(),
     "batteries:refuse": Rule(),
     "batteries:recycle": Rule(),
@@ -297,8 +298,8 @@ ROUTES: dict[str, Rule] = {
 
 # Where an outsider legitimately sees one of Alice's markers, and why. (route key, marker) pairs.
 ALLOWED_SIGHTINGS: dict[tuple[str, str], str] = {
-    ("batteries:hand_over", "name"): "the recipient chooser lists every active enterprise by name and credit code",
-    ("batteries:hand_over", "uscc"): "the recipient chooser lists every active enterprise by name and credit code",
+    ("batteries:recipient_search", "name"): "the recipient search suggests active enterprises by name and code",
+    ("batteries:recipient_search", "uscc"): "the recipient search suggests active enterprises by name and code",
 }
 
 # Defects the sweep found that are not fixed yet: (who, route key) -> why. The sweep reports them without failing;
