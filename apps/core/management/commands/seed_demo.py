@@ -3,7 +3,9 @@ licences. Idempotent: running it again changes nothing. Every write goes through
 from __future__ import annotations
 
 import base64
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_DOWN, Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
@@ -60,11 +62,16 @@ for _example in DEMO_SCRAPPING.values():
     _example["vin"] = demo_vin(_example["vin_body"])
 
 
-def demo_battery_code(serial: int) -> str:
+def demo_battery_code(serial: int, maker_code: str = "0PA") -> str:
     from apps.batteries.codes import encode_production_date
 
-    return f"0PAPE01ABCDEFG{encode_production_date(date(2025, 6, 1))}{serial:07d}"
+    return f"{maker_code}PE01ABCDEFG{encode_production_date(date(2025, 6, 1))}{serial:07d}"
 
+
+# Oversight examples (Command._seed_oversight): the packs of the demo battery makers' monthly reports.
+DEMO_OVERSIGHT_SERIALS = tuple(range(9100001, 9100008))
+DEMO_UNRECEIVED_SERIAL = 9200001
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 LICENCES = [
     ("recycler", "HB-2026-0001", ["dismantling", "hydrometallurgy"], ["B", "E"], "50000"),
@@ -80,6 +87,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             created = self._seed()
             self._seed_scrapping()
+            oversight = self._seed_oversight()
+        if oversight:
+            # After the commit: the oversight dashboards read materialized views (ADR 0013).
+            from apps.reconciliation.services import dashboard_aggregates_refresh
+
+            dashboard_aggregates_refresh(concurrently=False)
         self.stdout.write(self.style.SUCCESS("Demo data ready" + (" (created)" if created else " (already there)")))
         self.print_logins()
 
@@ -153,6 +166,145 @@ class Command(BaseCommand):
             battery_services.battery_hand_over(actor=maker, code=code, recipient=carmaker.enterprise)
             battery_services.battery_receive(actor=carmaker, code=code)
             battery_services.battery_install(actor=carmaker, code=code, vin=example["vin"], model_name="申城 E5")
+
+    def _seed_oversight(self) -> bool:
+        """What the oversight pages show, planted through the services with dates relative to today: monthly
+        pack-count reports (approved; submitted but differing from the ledger; returned with a comment; one month
+        not filed past its due date), recovery reports (one below the thresholds, one fine), a licence application,
+        a reconciliation run with a handover not received in time and report mismatches (the handover explained by
+        an explanation filing), an issued warning awaiting the enterprise's answer and a draft order to correct.
+        Done once: skipped when the demo battery maker already has a monthly report (so a later run changes
+        nothing, whatever the date). Returns whether it created anything."""
+        from apps.batteries import services as battery_services
+        from apps.enforcement import services as enforcement
+        from apps.filings import explanation_services, recovery_services
+        from apps.filings import services as filings
+        from apps.filings.models import Filing, FilingKind, FilingTransition
+        from apps.reconciliation.models import Check, Discrepancy
+        from apps.reconciliation.services import reconciliation_run
+
+        names = ["admin", "reviewer", "reviewer_gd", "battery_admin", "battery2_admin", "vehicle_admin", "swap_admin",
+                 "recycler_admin", "recycler2_admin", "recycler3_admin"]
+        users = {u.username: u for u in User.objects.filter(username__in=names)}
+        if len(users) < len(names):
+            return False
+        maker, maker2, carmaker = users["battery_admin"], users["battery2_admin"], users["vehicle_admin"]
+        reviewer = users["reviewer"]
+        if Filing.objects.filter(enterprise=maker.enterprise, kind=FilingKind.MONTHLY_REPORT).exists():
+            return False
+
+        today = timezone.localdate()
+        month1 = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # last month
+        month2 = (month1 - timedelta(days=1)).replace(day=1)  # the month before: its reports are past due
+
+        def at(day: date, hour: int = 10) -> datetime:
+            return datetime.combine(day, time(hour), SHANGHAI)
+
+        # These four enterprises have reported since month2: they owe its report (and the ones after). The portal
+        # has no service for an approval in the past; this is the demo's only direct write, to its clock.
+        reporting = [u.enterprise.pk for u in (maker, maker2, carmaker, users["swap_admin"])]
+        Enterprise.objects.filter(pk__in=reporting).update(approved_at=at(month2, 9))
+
+        # The ledger of month2: 闽东 makes seven packs, hands two to 申城 (which receives them), declares four
+        # defective ones waste and hands two each to the recyclers 湘江 and 赣锋 (which receive them); 江淮 makes
+        # one and hands it to 申城 twenty days ago, never received (handover_not_received).
+        made = [demo_battery_code(serial) for serial in DEMO_OVERSIGHT_SERIALS]
+        for code in made:
+            battery_services.battery_register(actor=maker, code=code, capacity_kwh="60.5", weight_kg="410",
+                                              occurred_at=at(month2.replace(day=5)))
+        recipients = [carmaker] * 2 + [users["recycler_admin"]] * 2 + [users["recycler2_admin"]] * 2
+        for code, recipient in zip(made, recipients):
+            if recipient is not carmaker:
+                battery_services.battery_declare_waste(actor=maker, code=code, reason="出厂检验不合格",
+                                                       occurred_at=at(month2.replace(day=7)))
+            battery_services.battery_hand_over(actor=maker, code=code, recipient=recipient.enterprise,
+                                               occurred_at=at(month2.replace(day=8)))
+            battery_services.battery_receive(actor=recipient, code=code, occurred_at=at(month2.replace(day=9)))
+        lost = demo_battery_code(DEMO_UNRECEIVED_SERIAL, maker_code="1KC")
+        battery_services.battery_register(actor=maker2, code=lost, capacity_kwh="55", weight_kg="380",
+                                          occurred_at=at(month2.replace(day=6)))
+        battery_services.battery_hand_over(actor=maker2, code=lost, recipient=carmaker.enterprise,
+                                           occurred_at=at(today - timedelta(days=20)))
+
+        # Monthly pack-count reports for month2.
+        approved = filings.monthly_report_create(actor=maker, month=month2,
+                                                 counts={"produced": 7, "handed_over": 6, "in_stock": 1})
+        filings.filing_submit(actor=maker, filing_id=approved.pk)
+        filings.filing_claim(actor=reviewer, filing_id=approved.pk)
+        filings.filing_approve(actor=reviewer, filing_id=approved.pk, comment="与台账一致，通过。")
+        mismatch = filings.monthly_report_create(actor=maker2, month=month2,
+                                                 counts={"produced": 120, "handed_over": 100, "in_stock": 20})
+        filings.filing_submit(actor=maker2, filing_id=mismatch.pk)  # flagged ledger_mismatch
+        returned = filings.monthly_report_create(actor=carmaker, month=month2, counts={"received": 2, "in_stock": 0})
+        filings.filing_submit(actor=carmaker, filing_id=returned.pk)
+        filings.filing_claim(actor=reviewer, filing_id=returned.pk)
+        filings.filing_return(actor=reviewer, filing_id=returned.pk,
+                              comment="本月接收2个电池包且未装车，期末库存应为2而非0，请更正后重新提交。")
+        # 京畿换电 files nothing for month2: overdue.
+
+        # Recovery reports for month2 (the ternary packs received): 湘江 declares more input than the two packs
+        # (820 kg) it received (mass_balance) and recovers too little lithium (below_threshold); 赣锋's is fine.
+        fractions = recovery_services.composition_fractions().get("E", {})
+
+        def outputs(input_kg: Decimal, rates: dict[str, str]) -> dict[str, Decimal]:
+            return {metal: (input_kg * Decimal(fractions.get(metal, 0)) * Decimal(rate))
+                    .quantize(Decimal("0.001"), rounding=ROUND_DOWN) for metal, rate in rates.items()}
+
+        reports = {}
+        for username, input_kg, lithium in (("recycler_admin", Decimal("2000"), "0.82"),
+                                            ("recycler2_admin", Decimal("820"), "0.93")):
+            report = recovery_services.recovery_report_create(
+                actor=users[username], month=month2, inputs={"E": input_kg},
+                outputs=outputs(input_kg, {"ni": "0.985", "co": "0.985", "mn": "0.985", "li": lithium}))
+            filings.filing_submit(actor=users[username], filing_id=report.pk)
+            reports[username] = report
+        below = reports["recycler_admin"]
+        # The reports were filed on time, before month2's due date: the demo's clock, as for the approvals above.
+        for filing in (approved, mismatch, returned, *reports.values()):
+            when = at(filing.due_date - timedelta(days=3))
+            Filing.objects.filter(pk=filing.pk).update(first_submitted_at=when, submitted_at=when)
+            FilingTransition.objects.filter(filing=filing, action="submit").update(created_at=when)
+
+        # A licence application awaiting an administrator: 粤海 renews after its licence ends.
+        recycler3 = users["recycler3_admin"]
+        application = services.licence_application_create(
+            actor=recycler3, document=SimpleUploadedFile("licence.pdf", b"%PDF-1.4\n% demo licence\n%%EOF\n",
+                                                         content_type="application/pdf"),
+            data={"number": f"HB-{today.year + 4}-0003", "scopes": ["dismantling", "repurposing", "hydrometallurgy"],
+                  "chemistries": ["B", "E"], "annual_capacity_tonnes": "30000",
+                  "valid_from": date(today.year + 4, 1, 1), "valid_to": date(today.year + 8, 12, 31),
+                  "address": "深圳市宝安区循环经济产业园1号"})
+        filings.filing_submit(actor=recycler3, filing_id=application.pk)
+
+        # The reconciliation run over all of it, then 申城 explains the handover it never received.
+        reconciliation_run()
+        unreceived = Discrepancy.objects.get(enterprise=carmaker.enterprise,
+                                             kind=Check.HANDOVER_NOT_RECEIVED)
+        explanation = explanation_services.explanation_create(
+            actor=carmaker, discrepancy_id=unreceived.pk,
+            text="该电池包在运输途中因包装破损退回江淮锂电仓库，物流单据已上传；江淮锂电将补录退回记录。")
+        filings.filing_submit(actor=carmaker, filing_id=explanation.pk)
+
+        # Enforcement: a warning to 江淮 for its report (drafted by `reviewer`, approved by a second reviewer with
+        # the province in scope, else the administrator), the enterprise's answer pending; and a draft.
+        reviewer_gd = users["reviewer_gd"]
+        approver = reviewer_gd if maker2.enterprise.province in reviewer_gd.reviewer_provinces else users["admin"]
+        warning = enforcement.enforcement_action_create(
+            actor=reviewer, enterprise_id=maker2.enterprise.pk, kind="warning",
+            facts=f"{month2:%Y年%m月}月度报告申报生产120个、移交100个电池包，溯源台账仅有生产1个。",
+            legal_basis="《新能源汽车动力蓄电池回收利用溯源管理暂行规定》第十条",
+            deadline=today + timedelta(days=30), filing_ids=[mismatch.pk],
+            discrepancy_ids=list(Discrepancy.objects.filter(enterprise=maker2.enterprise,
+                                                            kind=Check.REPORTED_VS_LEDGER)
+                                 .values_list("pk", flat=True)))
+        enforcement.enforcement_action_submit(actor=reviewer, action_id=warning.pk, comment="请复核后签发。")
+        enforcement.enforcement_action_approve(actor=approver, action_id=warning.pk, comment="同意签发。")
+        enforcement.enforcement_action_create(
+            actor=reviewer, enterprise_id=below.enterprise_id, kind="order_to_correct",
+            facts=f"{month2:%Y年%m月}回收利用报告锂回收率约82%，低于90%的行业规范条件。",
+            legal_basis="《新能源汽车废旧动力电池综合利用行业规范条件（2024年本）》",
+            deadline=today + timedelta(days=45), filing_ids=[below.pk])
+        return True
 
     def print_logins(self) -> None:
         w = self.stdout.write
