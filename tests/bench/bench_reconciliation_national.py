@@ -10,7 +10,9 @@ A small run (a minute or two): `scripts/bench reconciliation --batteries 100000 
 Database: `<name>_national` next to DATABASE_URL's (`<name>_national_<batteries>` at another scale), created and
 migrated when missing. The load is cached: when the
 database already holds the dataset of the same scale, version and day (the planted discrepancies are placed relative
-to today), it is reused; `--reload` drops and rebuilds it.
+to today), it is reused; `--reload` drops and rebuilds it. The data is deterministic (no random numbers: each
+battery's template, enterprises and dates are arithmetic on its number), so the same scale and day give the same
+data.
 
 The data (set-based: INSERT … SELECT generate_series, with the events table's secondary indexes and foreign keys
 dropped during the load and re-created exactly as the migrations defined them):
@@ -219,8 +221,8 @@ def load(n_ent: int, n_bat: int, n_ev: int) -> list[list]:
             _planted_rows(c, specs, n_clean)
         c.execute(f"SELECT setval(pg_get_serial_sequence('batteries_battery', 'id'), {n_bat})")
         c.execute("DROP TABLE bench_plan")
-        planted += [s["key"] for s in specs if s.get("key")]
-        planted = [list(k) for k in {tuple(k) for k in planted}]
+        # one key per planted discrepancy (the five batteries over one licence's capacity share theirs)
+        planted += [list(k) for k in {tuple(s["key"]) for s in specs}]
         planted += _scrapping(c, specs, ent, now, n_clean)
         planted += timed("monthly and recovery reports (from the ledger), planted report errors", _reports,
                          c, n_ent, n5, ent, now, month, m_start, m_end)
