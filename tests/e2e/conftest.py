@@ -221,8 +221,9 @@ class Journey:
 
 
 @pytest.fixture
-def journey(browser, live_server, seeded_rows, transactional_db):
-    """journey(name, lang) opens a fresh browser context; all are closed after the test.
+def journey(browser, live_server, celery_worker, seeded_rows, transactional_db):
+    """journey(name, lang) opens a fresh browser context; all are closed after the test. Every journey runs with
+    the real worker (whichever runs first starts it), so a journey behaves the same alone and in the suite.
 
     The migrations' seeded rows are put back first: an earlier transactional test flushed them, and Django's
     own serialized rollback cannot restore them here (with Playwright's event loop registered on the thread,
