@@ -95,7 +95,9 @@ def test_the_oversight_pages_show_the_demo(demo):
     assert names["battery2"] in enforcement and names["recycler"] in enforcement
     _get(reviewer, "/en/review/oversight/")
     data = reviewer.get("/en/review/oversight/data.json").json()
-    assert data, "the dashboard has no data"
+    assert data["refreshed_at"], "the dashboards' views were not refreshed"
+    charts = {chart["id"]: chart["rows"] for chart in data["charts"]}
+    assert charts["overdue_reports"] and charts["discrepancies_by_enterprise"]
 
     swap = signed_in(User.objects.get(username="swap_admin"))
     assert "overdue by" in _get(swap, "/en/deadlines/")

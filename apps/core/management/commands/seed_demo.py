@@ -194,55 +194,57 @@ class Command(BaseCommand):
             return False
 
         today = timezone.localdate()
-        month1 = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # last month
-        month2 = (month1 - timedelta(days=1)).replace(day=1)  # the month before: its reports are past due
+        month1 = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # last month: the reports are for it
+        month2 = (month1 - timedelta(days=1)).replace(day=1)  # the month before: always past its due date
 
         def at(day: date, hour: int = 10) -> datetime:
             return datetime.combine(day, time(hour), SHANGHAI)
 
-        # These four enterprises have reported since month2: they owe its report (and the ones after). The portal
-        # has no service for an approval in the past; this is the demo's only direct write, to its clock.
-        reporting = [u.enterprise.pk for u in (maker, maker2, carmaker, users["swap_admin"])]
-        Enterprise.objects.filter(pk__in=reporting).update(approved_at=at(month2, 9))
+        # The portal has no service for a registration in the past; this and the submission dates below are the demo's
+        # only direct writes, to its clock. Three enterprises have reported since month1 (they owe its report, and
+        # file it); 京畿换电 since month2, and files nothing (overdue).
+        Enterprise.objects.filter(pk__in=[u.enterprise.pk for u in (maker, maker2, carmaker)]).update(
+            created_at=at(month1, 8), approved_at=at(month1, 9))
+        Enterprise.objects.filter(pk=users["swap_admin"].enterprise.pk).update(created_at=at(month2, 8),
+                                                                               approved_at=at(month2, 9))
 
-        # The ledger of month2: 闽东 makes seven packs, hands two to 申城 (which receives them), declares four
+        # The ledger of month1: 闽东 makes seven packs, hands two to 申城 (which receives them), declares four
         # defective ones waste and hands two each to the recyclers 湘江 and 赣锋 (which receive them); 江淮 makes
         # one and hands it to 申城 twenty days ago, never received (handover_not_received).
         made = [demo_battery_code(serial) for serial in DEMO_OVERSIGHT_SERIALS]
         for code in made:
             battery_services.battery_register(actor=maker, code=code, capacity_kwh="60.5", weight_kg="410",
-                                              occurred_at=at(month2.replace(day=5)))
+                                              occurred_at=at(month1.replace(day=5)))
         recipients = [carmaker] * 2 + [users["recycler_admin"]] * 2 + [users["recycler2_admin"]] * 2
         for code, recipient in zip(made, recipients):
             if recipient is not carmaker:
                 battery_services.battery_declare_waste(actor=maker, code=code, reason="出厂检验不合格",
-                                                       occurred_at=at(month2.replace(day=7)))
+                                                       occurred_at=at(month1.replace(day=7)))
             battery_services.battery_hand_over(actor=maker, code=code, recipient=recipient.enterprise,
-                                               occurred_at=at(month2.replace(day=8)))
-            battery_services.battery_receive(actor=recipient, code=code, occurred_at=at(month2.replace(day=9)))
+                                               occurred_at=at(month1.replace(day=8)))
+            battery_services.battery_receive(actor=recipient, code=code, occurred_at=at(month1.replace(day=9)))
         lost = demo_battery_code(DEMO_UNRECEIVED_SERIAL, maker_code="1KC")
         battery_services.battery_register(actor=maker2, code=lost, capacity_kwh="55", weight_kg="380",
-                                          occurred_at=at(month2.replace(day=6)))
+                                          occurred_at=at(month1.replace(day=6)))
         battery_services.battery_hand_over(actor=maker2, code=lost, recipient=carmaker.enterprise,
                                            occurred_at=at(today - timedelta(days=20)))
 
-        # Monthly pack-count reports for month2.
-        approved = filings.monthly_report_create(actor=maker, month=month2,
+        # Monthly pack-count reports for month1.
+        approved = filings.monthly_report_create(actor=maker, month=month1,
                                                  counts={"produced": 7, "handed_over": 6, "in_stock": 1})
         filings.filing_submit(actor=maker, filing_id=approved.pk)
         filings.filing_claim(actor=reviewer, filing_id=approved.pk)
         filings.filing_approve(actor=reviewer, filing_id=approved.pk, comment="与台账一致，通过。")
-        mismatch = filings.monthly_report_create(actor=maker2, month=month2,
+        mismatch = filings.monthly_report_create(actor=maker2, month=month1,
                                                  counts={"produced": 120, "handed_over": 100, "in_stock": 20})
         filings.filing_submit(actor=maker2, filing_id=mismatch.pk)  # flagged ledger_mismatch
-        returned = filings.monthly_report_create(actor=carmaker, month=month2, counts={"received": 2, "in_stock": 0})
+        returned = filings.monthly_report_create(actor=carmaker, month=month1, counts={"received": 2, "in_stock": 0})
         filings.filing_submit(actor=carmaker, filing_id=returned.pk)
         filings.filing_claim(actor=reviewer, filing_id=returned.pk)
         filings.filing_return(actor=reviewer, filing_id=returned.pk,
                               comment="本月接收2个电池包且未装车，期末库存应为2而非0，请更正后重新提交。")
-        # 京畿换电 files nothing for month2: overdue.
 
-        # Recovery reports for month2 (the ternary packs received): 湘江 declares more input than the two packs
+        # Recovery reports for month1 (the ternary packs received): 湘江 declares more input than the two packs
         # (820 kg) it received (mass_balance) and recovers too little lithium (below_threshold); 赣锋's is fine.
         fractions = recovery_services.composition_fractions().get("E", {})
 
@@ -254,14 +256,14 @@ class Command(BaseCommand):
         for username, input_kg, lithium in (("recycler_admin", Decimal("2000"), "0.82"),
                                             ("recycler2_admin", Decimal("820"), "0.93")):
             report = recovery_services.recovery_report_create(
-                actor=users[username], month=month2, inputs={"E": input_kg},
+                actor=users[username], month=month1, inputs={"E": input_kg},
                 outputs=outputs(input_kg, {"ni": "0.985", "co": "0.985", "mn": "0.985", "li": lithium}))
             filings.filing_submit(actor=users[username], filing_id=report.pk)
             reports[username] = report
         below = reports["recycler_admin"]
-        # The reports were filed on time, before month2's due date: the demo's clock, as for the approvals above.
+        # The reports were filed on time, three days before their due date (or now, if that is still to come).
         for filing in (approved, mismatch, returned, *reports.values()):
-            when = at(filing.due_date - timedelta(days=3))
+            when = min(at(filing.due_date - timedelta(days=3)), timezone.now())
             Filing.objects.filter(pk=filing.pk).update(first_submitted_at=when, submitted_at=when)
             FilingTransition.objects.filter(filing=filing, action="submit").update(created_at=when)
 
@@ -291,7 +293,7 @@ class Command(BaseCommand):
         approver = reviewer_gd if maker2.enterprise.province in reviewer_gd.reviewer_provinces else users["admin"]
         warning = enforcement.enforcement_action_create(
             actor=reviewer, enterprise_id=maker2.enterprise.pk, kind="warning",
-            facts=f"{month2:%Y年%m月}月度报告申报生产120个、移交100个电池包，溯源台账仅有生产1个。",
+            facts=f"{month1:%Y年%m月}月度报告申报生产120个、移交100个电池包，溯源台账当月仅记录生产1个。",
             legal_basis="《新能源汽车动力蓄电池回收利用溯源管理暂行规定》第十条",
             deadline=today + timedelta(days=30), filing_ids=[mismatch.pk],
             discrepancy_ids=list(Discrepancy.objects.filter(enterprise=maker2.enterprise,
@@ -301,7 +303,7 @@ class Command(BaseCommand):
         enforcement.enforcement_action_approve(actor=approver, action_id=warning.pk, comment="同意签发。")
         enforcement.enforcement_action_create(
             actor=reviewer, enterprise_id=below.enterprise_id, kind="order_to_correct",
-            facts=f"{month2:%Y年%m月}回收利用报告锂回收率约82%，低于90%的行业规范条件。",
+            facts=f"{month1:%Y年%m月}回收利用报告锂回收率约82%，低于90%的行业规范条件。",
             legal_basis="《新能源汽车废旧动力电池综合利用行业规范条件（2024年本）》",
             deadline=today + timedelta(days=45), filing_ids=[below.pk])
         return True
