@@ -35,6 +35,7 @@ class FilingStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     RETURNED = "returned", _("Returned for correction")
     RESUBMITTED = "resubmitted", _("Resubmitted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 @pghistory.track(model_name="FilingEvent")

@@ -9,6 +9,7 @@ import datetime as dt
 
 DRAFT, SUBMITTED, IN_REVIEW = "draft", "submitted", "in_review"
 APPROVED, REJECTED, RETURNED, RESUBMITTED = "approved", "rejected", "returned", "resubmitted"
+WITHDRAWN = "withdrawn"
 
 # Waiting for (or under) a reviewer's decision: what the reviewer queue lists.
 OPEN_STATUSES = (SUBMITTED, IN_REVIEW, RESUBMITTED)
@@ -29,7 +30,23 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
     (IN_REVIEW, "reject"): (REJECTED, REVIEWER),
     (IN_REVIEW, "return"): (RETURNED, REVIEWER),
     (RETURNED, "resubmit"): (RESUBMITTED, COMPANY),
+    # The enterprise closes, without a decision, a filing whose subject it has taken back (a scrapping intake it
+    # withdrew): a terminal status of its own, so nobody reads it as a reviewer's rejection. Only the kinds in
+    # WITHDRAWABLE_KINDS, and only through the kind's own service (never a button of the filing page).
+    (SUBMITTED, "withdraw"): (WITHDRAWN, COMPANY),
+    (IN_REVIEW, "withdraw"): (WITHDRAWN, COMPANY),
+    (RESUBMITTED, "withdraw"): (WITHDRAWN, COMPANY),
+    (RETURNED, "withdraw"): (WITHDRAWN, COMPANY),
 }
+
+# Filing kinds that are about a thing the enterprise may take back — the withdrawal of the thing closes the filing.
+# A monthly report, an explanation or an application stays for a reviewer's decision once filed.
+WITHDRAWABLE_KINDS = frozenset({"mismatch_decision"})
+
+
+def may_withdraw(kind: str) -> bool:
+    """ADR 0009 workflow: only a filing about something the enterprise may take back can be withdrawn."""
+    return kind in WITHDRAWABLE_KINDS
 
 # A decision a reviewer must explain in writing.
 COMMENT_REQUIRED = {"reject", "return"}

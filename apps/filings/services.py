@@ -66,7 +66,7 @@ def _require_side(actor, side: str, filing: Filing | None = None) -> None:
 
 
 def _move(filing: Filing, *, actor, action: str, comment: str = "", assignee=None) -> str:
-    side = rules.COMPANY if action in ("submit", "resubmit") else rules.REVIEWER
+    side = rules.COMPANY if action in ("submit", "resubmit", "withdraw") else rules.REVIEWER
     _require_side(actor, side, filing)
     new_status = rules.next_status(filing.status, action, side=side)
     if new_status is None:
@@ -121,7 +121,24 @@ def filing_open_submitted(*, actor, kind: str, enterprise) -> Filing:
 ACTION_VERBS = {
     "submit": _("submitted"), "resubmit": _("resubmitted"), "claim": _("claimed"), "assign": _("assigned"),
     "approve": _("approved"), "reject": _("rejected"), "return": _("returned for correction"),
+    "withdraw": _("withdrawn"),
 }
+
+
+def filing_withdraw_with_subject(*, actor, filing: Filing, comment: str) -> Filing:
+    """Close a filing because the enterprise took back its subject (a scrapping intake withdrawn): the transition
+    *withdraw* of the workflow table, with an automatic comment saying why. Not a service of its own: the kind's
+    service checked who may take the subject back, locked it and runs this in its transaction. A filing already
+    decided (approved, rejected) or withdrawn is left as it is."""
+    if not rules.may_withdraw(filing.kind):
+        raise DomainError(code=ErrorCode.FILING_TRANSITION_NOT_ALLOWED, status=409,
+                          message=_("A filing of this kind cannot be withdrawn."))
+    filing = Filing.objects.select_for_update().get(pk=filing.pk)
+    if rules.next_status(filing.status, "withdraw", side=rules.COMPANY) is None:
+        return filing
+    _move(filing, actor=actor, action="withdraw", comment=comment)
+    filing.save(update_fields=["status", "updated_by", "updated_at"])
+    return filing
 
 
 def _clean_comment(comment: str | None, *, field: str = "comment") -> str:

@@ -355,7 +355,8 @@ def scrapping_intake_explain(*, actor, intake_id, explanation: str) -> Scrapping
 @service
 def scrapping_intake_withdraw(*, actor, intake_id) -> ScrappingIntake:
     """The dismantler withdraws an intake without a certificate (a typing error, or the ledger changed since): the
-    VIN is free to be taken in again. A withdrawn intake stays on record."""
+    VIN is free to be taken in again. A withdrawn intake stays on record; its open mismatch-decision filing, if
+    any, is closed as withdrawn in the same transaction."""
     enterprise = acting_dismantler(actor)
     intake = _own_intake_for_update(intake_id, enterprise)
     if intake.status not in (IntakeStatus.READY, IntakeStatus.AWAITING_DECISION):
@@ -364,6 +365,14 @@ def scrapping_intake_withdraw(*, actor, intake_id) -> ScrappingIntake:
                           status=409)
     intake.status, intake.updated_by = IntakeStatus.WITHDRAWN, actor
     intake.save(update_fields=["status", "updated_by", "updated_at"])
+    decision = MismatchDecision.objects.select_related("filing").filter(intake=intake).first()
+    if decision is not None:
+        # Nothing is left for the reviewers to decide: the mismatch filing is closed as *withdrawn* (the workflow's
+        # transition for a subject taken back), with a comment saying so, and leaves their queue.
+        from apps.filings.services import filing_withdraw_with_subject
+
+        filing_withdraw_with_subject(actor=actor, filing=decision.filing,
+                                     comment=_("Closed automatically: the dismantler withdrew the scrapping intake."))
     return intake
 
 

@@ -41,8 +41,11 @@ def test_refused_transitions(status, action, side):
 
 def test_allowed_actions_by_side():
     assert rules.allowed_actions("in_review", side="reviewer") == ["assign", "approve", "reject", "return"]
-    assert rules.allowed_actions("in_review", side="company") == []
-    assert rules.allowed_actions("returned", side="company") == ["resubmit"]
+    assert rules.allowed_actions("in_review", side="company") == ["withdraw"]
+    assert rules.allowed_actions("returned", side="company") == ["resubmit", "withdraw"]
+    assert rules.allowed_actions("withdrawn", side="company") == rules.allowed_actions("withdrawn",
+                                                                                       side="reviewer") == []
+    assert rules.may_withdraw("mismatch_decision") and not rules.may_withdraw("monthly_report")
 
 
 @pytest.mark.parametrize("month,due_day,expected", [

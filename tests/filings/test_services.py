@@ -217,3 +217,15 @@ def test_an_attachment_is_judged_by_its_content(alice, submitted):
 
 def test_an_empty_comment_is_refused(alice, submitted):
     refused(services.filing_comment_add, "comment_required", actor=alice, filing_id=submitted.pk, body=" ")
+
+
+def test_only_a_filing_about_something_taken_back_can_be_withdrawn(alice, submitted):
+    """The *withdraw* transition exists for kinds in rules.WITHDRAWABLE_KINDS (a scrapping mismatch decision, closed
+    when its intake is withdrawn); a monthly report once filed stays for the reviewer's decision."""
+    from apps.filings.services import filing_withdraw_with_subject
+
+    with pytest.raises(DomainError) as err:
+        filing_withdraw_with_subject(actor=alice, filing=submitted, comment="x")
+    assert err.value.code == "filing_transition_not_allowed"
+    submitted.refresh_from_db()
+    assert (submitted.status, submitted.transitions.count()) == ("submitted", 1)

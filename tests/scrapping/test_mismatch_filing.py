@@ -91,15 +91,39 @@ def test_the_old_decision_service_decides_through_the_filing(dismantler, nev, sp
     assert filing.transitions.last().comment == "无记录"
 
 
-def test_a_withdrawn_intake_cannot_be_approved(dismantler, nev, spare, reviewer_hb):
+def test_withdrawing_the_intake_closes_its_filing_as_withdrawn(dismantler, nev, spare, reviewer_hb):
+    from apps.filings.selectors import filing_queue
+
     intake = take_in(dismantler, VIN, [spare])
     filing = filing_of(intake)
     services.scrapping_intake_withdraw(actor=dismantler, intake_id=intake.pk)
+
+    filing = filing_of(intake)
+    assert filing.status == "withdrawn"
+    last = filing.transitions.order_by("-id").first()
+    assert (last.action, last.from_status, last.to_status, last.actor) == ("withdraw", "submitted", "withdrawn",
+                                                                          dismantler)
+    assert last.comment == "自动结束：拆解企业已撤回该报废车辆接收登记。"  # Chinese first, like every stored message
+    assert filing.pk not in filing_queue(actor=reviewer_hb).values_list("pk", flat=True)  # nothing left to decide
+    assert not Notification.objects.filter(filing=filing).exists()  # the dismantler's own act: no notice to it
+    for decide in (filing_services.filing_claim, filing_services.filing_approve):
+        with pytest.raises(DomainError) as err:
+            decide(actor=reviewer_hb, filing_id=filing.pk, **({"comment": "ok"} if decide is not
+                                                             filing_services.filing_claim else {}))
+        assert err.value.code == "filing_transition_not_allowed"
+    assert ScrappingIntake.objects.get(pk=intake.pk).status == "withdrawn"
+
+
+@pytest.mark.parametrize("step", ["in_review", "returned"])
+def test_a_filing_in_review_or_returned_is_closed_too(step, dismantler, nev, spare, reviewer_hb):
+    intake = take_in(dismantler, VIN, [spare])
+    filing = filing_of(intake)
     filing_services.filing_claim(actor=reviewer_hb, filing_id=filing.pk)
-    with pytest.raises(DomainError) as err:
-        filing_services.filing_approve(actor=reviewer_hb, filing_id=filing.pk, comment="ok")
-    assert err.value.code == "intake_not_awaiting_decision"
-    assert filing_of(intake).status == "in_review"
+    if step == "returned":
+        filing_services.filing_return(actor=reviewer_hb, filing_id=filing.pk, comment="请补充照片")
+    services.scrapping_intake_withdraw(actor=dismantler, intake_id=intake.pk)
+    assert list(filing_of(intake).transitions.order_by("id").values_list("to_status", flat=True))[-2:] == [
+        step, "withdrawn"]
 
 
 def test_outsiders_never_reach_the_filing(dismantler, dismantler2, nev, spare, reviewer_gd, bob):
