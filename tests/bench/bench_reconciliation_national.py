@@ -9,8 +9,8 @@ A small run (a minute or two): `scripts/bench reconciliation --batteries 100000 
 
 Database: `<name>_national` next to DATABASE_URL's (`<name>_national_<batteries>` at another scale), created and
 migrated when missing. The load is cached: when the
-database already holds the dataset of the same scale, version and day (the planted discrepancies are placed relative
-to today), it is reused; `--reload` drops and rebuilds it. The data is deterministic (no random numbers: each
+database already holds the dataset of the same scale, version and day (Asia/Shanghai: the planted discrepancies
+are placed relative to today, and "last month" is the reconciled month), it is reused; `--reload` drops and rebuilds it. The data is deterministic (no random numbers: each
 battery's template, enterprises and dates are arithmetic on its number), so the same scale and day give the same
 data.
 
