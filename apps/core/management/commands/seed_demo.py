@@ -168,13 +168,14 @@ class Command(BaseCommand):
             battery_services.battery_install(actor=carmaker, code=code, vin=example["vin"], model_name="申城 E5")
 
     def _seed_oversight(self) -> bool:
-        """What the oversight pages show, planted through the services with dates relative to today: monthly
-        pack-count reports (approved; submitted but differing from the ledger; returned with a comment; one month
-        not filed past its due date), recovery reports (one below the thresholds, one fine), a licence application,
-        a reconciliation run with a handover not received in time and report mismatches (the handover explained by
-        an explanation filing), an issued warning awaiting the enterprise's answer and a draft order to correct.
-        Done once: skipped when the demo battery maker already has a monthly report (so a later run changes
-        nothing, whatever the date). Returns whether it created anything."""
+        """What the oversight pages show, planted through the services with dates relative to today:
+        monthly pack-count reports (approved; submitted but differing from the ledger; returned with a
+        comment; one enterprise not filing past the due date), recovery reports (one below the thresholds,
+        one fine), a licence application, a reconciliation run with a handover not received in time and
+        report mismatches (the handover explained by an explanation filing), an issued warning awaiting the
+        enterprise's answer and a draft order to correct. Done once: skipped when the demo battery maker
+        already has a monthly report (a later run changes nothing, whatever the date). Returns whether it
+        created anything."""
         from apps.batteries import services as battery_services
         from apps.enforcement import services as enforcement
         from apps.filings import explanation_services, recovery_services
@@ -183,8 +184,8 @@ class Command(BaseCommand):
         from apps.reconciliation.models import Check, Discrepancy
         from apps.reconciliation.services import reconciliation_run
 
-        names = ["admin", "reviewer", "reviewer_gd", "battery_admin", "battery2_admin", "vehicle_admin", "swap_admin",
-                 "recycler_admin", "recycler2_admin", "recycler3_admin"]
+        names = ["admin", "reviewer", "reviewer_gd", "battery_admin", "battery2_admin", "vehicle_admin",
+                 "swap_admin", "recycler_admin", "recycler2_admin", "recycler3_admin"]
         users = {u.username: u for u in User.objects.filter(username__in=names)}
         if len(users) < len(names):
             return False
@@ -194,15 +195,15 @@ class Command(BaseCommand):
             return False
 
         today = timezone.localdate()
-        month1 = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # last month: the reports are for it
+        month1 = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # last month: the reports
         month2 = (month1 - timedelta(days=1)).replace(day=1)  # the month before: always past its due date
 
         def at(day: date, hour: int = 10) -> datetime:
             return datetime.combine(day, time(hour), SHANGHAI)
 
-        # The portal has no service for a registration in the past; this and the submission dates below are the demo's
-        # only direct writes, to its clock. Three enterprises have reported since month1 (they owe its report, and
-        # file it); 京畿换电 since month2, and files nothing (overdue).
+        # The portal has no service for a registration in the past; this and the submission dates below are
+        # the demo's only direct writes, to its clock. Three enterprises have reported since month1 (they owe
+        # its report, and file it); 京畿换电 since month2, and files nothing (overdue).
         Enterprise.objects.filter(pk__in=[u.enterprise.pk for u in (maker, maker2, carmaker)]).update(
             created_at=at(month1, 8), approved_at=at(month1, 9))
         Enterprise.objects.filter(pk=users["swap_admin"].enterprise.pk).update(created_at=at(month2, 8),
@@ -222,7 +223,8 @@ class Command(BaseCommand):
                                                        occurred_at=at(month1.replace(day=7)))
             battery_services.battery_hand_over(actor=maker, code=code, recipient=recipient.enterprise,
                                                occurred_at=at(month1.replace(day=8)))
-            battery_services.battery_receive(actor=recipient, code=code, occurred_at=at(month1.replace(day=9)))
+            battery_services.battery_receive(actor=recipient, code=code,
+                                             occurred_at=at(month1.replace(day=9)))
         lost = demo_battery_code(DEMO_UNRECEIVED_SERIAL, maker_code="1KC")
         battery_services.battery_register(actor=maker2, code=lost, capacity_kwh="55", weight_kg="380",
                                           occurred_at=at(month1.replace(day=6)))
@@ -238,7 +240,8 @@ class Command(BaseCommand):
         mismatch = filings.monthly_report_create(actor=maker2, month=month1,
                                                  counts={"produced": 120, "handed_over": 100, "in_stock": 20})
         filings.filing_submit(actor=maker2, filing_id=mismatch.pk)  # flagged ledger_mismatch
-        returned = filings.monthly_report_create(actor=carmaker, month=month1, counts={"received": 2, "in_stock": 0})
+        returned = filings.monthly_report_create(actor=carmaker, month=month1,
+                                                 counts={"received": 2, "in_stock": 0})
         filings.filing_submit(actor=carmaker, filing_id=returned.pk)
         filings.filing_claim(actor=reviewer, filing_id=returned.pk)
         filings.filing_return(actor=reviewer, filing_id=returned.pk,
@@ -272,7 +275,8 @@ class Command(BaseCommand):
         application = services.licence_application_create(
             actor=recycler3, document=SimpleUploadedFile("licence.pdf", b"%PDF-1.4\n% demo licence\n%%EOF\n",
                                                          content_type="application/pdf"),
-            data={"number": f"HB-{today.year + 4}-0003", "scopes": ["dismantling", "repurposing", "hydrometallurgy"],
+            data={"number": f"HB-{today.year + 4}-0003",
+                  "scopes": ["dismantling", "repurposing", "hydrometallurgy"],
                   "chemistries": ["B", "E"], "annual_capacity_tonnes": "30000",
                   "valid_from": date(today.year + 4, 1, 1), "valid_to": date(today.year + 8, 12, 31),
                   "address": "深圳市宝安区循环经济产业园1号"})
@@ -287,10 +291,11 @@ class Command(BaseCommand):
             text="该电池包在运输途中因包装破损退回江淮锂电仓库，物流单据已上传；江淮锂电将补录退回记录。")
         filings.filing_submit(actor=carmaker, filing_id=explanation.pk)
 
-        # Enforcement: a warning to 江淮 for its report (drafted by `reviewer`, approved by a second reviewer with
-        # the province in scope, else the administrator), the enterprise's answer pending; and a draft.
+        # Enforcement: a warning to 江淮 for its report (drafted by `reviewer`, approved by a second reviewer
+        # with the province in scope, else the administrator), the enterprise's answer pending; and a draft.
         reviewer_gd = users["reviewer_gd"]
-        approver = reviewer_gd if maker2.enterprise.province in reviewer_gd.reviewer_provinces else users["admin"]
+        in_scope = maker2.enterprise.province in reviewer_gd.reviewer_provinces
+        approver = reviewer_gd if in_scope else users["admin"]
         warning = enforcement.enforcement_action_create(
             actor=reviewer, enterprise_id=maker2.enterprise.pk, kind="warning",
             facts=f"{month1:%Y年%m月}月度报告申报生产120个、移交100个电池包，溯源台账当月仅记录生产1个。",
@@ -326,3 +331,7 @@ class Command(BaseCommand):
         complete = DEMO_SCRAPPING["complete"]
         w(f"  {complete['vin']}  with battery {demo_battery_code(complete['serial'])} → complete, certificate allowed")
         w(f"  {DEMO_SCRAPPING['missing']['vin']}  arrives without its battery (list no code) → blocked, no certificate")
+        w("Oversight (last month, relative to today): reviewer → review queue (ledger mismatch, below")
+        w("  threshold, licence application, explanation), overdue reports (swap), discrepancies,")
+        w("  enforcement (a warning issued to battery2, a draft for recycler), dashboards;")
+        w("  swap_admin → due and overdue reports.")
