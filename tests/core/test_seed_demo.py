@@ -103,3 +103,24 @@ def test_the_oversight_pages_show_the_demo(demo):
     assert "overdue by" in _get(swap, "/en/deadlines/")
     battery2 = signed_in(User.objects.get(username="battery2_admin"))
     assert "Warning" in _get(battery2, "/en/enforcement/")
+
+
+@pytest.mark.parametrize("today", ["2027-01-03", "2027-03-09", "2027-07-31"])
+def test_the_demo_holds_on_any_day(today):
+    """Early in a month (last month's reports not yet due), after February, in January: the seed still goes
+    through every service, and the enterprise that files nothing is overdue."""
+    import datetime as dt
+    from unittest import mock
+    from zoneinfo import ZoneInfo
+
+    from apps.deadlines.selectors import overdue_reports
+
+    moment = dt.datetime.combine(dt.date.fromisoformat(today), dt.time(11), ZoneInfo("Asia/Shanghai"))
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        call_command("seed_demo", verbosity=0)
+        rows = list(overdue_reports(actor=User.objects.get(username="reviewer"))[:50])
+        reports = list(Filing.objects.filter(period__isnull=False))
+        assert not any(f.is_overdue for f in reports)
+    last_month = (moment.date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    assert {f.period for f in reports} == {last_month} and len(reports) == 5
+    assert {row["enterprise_name"] for row in rows} == {"京畿换电运营服务有限公司"}
