@@ -111,6 +111,7 @@ class ErrorCode(StrEnum):
     REPORT_MONTH_DUPLICATE = "report_month_duplicate"
     REPORT_MONTH_APPROVED = "report_month_approved"
     REPORT_FILE_INVALID = "report_file_invalid"
+    COMPOSITION_INVALID = "composition_invalid"
     # deadlines: reporting deadlines (apps.deadlines)
     DEADLINE_INVALID = "deadline_invalid"
     CONFIRMATION_REQUIRED = "confirmation_required"

@@ -52,3 +52,30 @@ class ExplanationForm(forms.Form):
     text = forms.CharField(label=_("Explanation"), max_length=8000, widget=forms.Textarea(attrs={"rows": 8}),
                            help_text=_("What happened, why, and what your enterprise has done about it. Attach "
                                        "documents on the comment thread once the draft is saved."))
+
+
+class CompositionForm(forms.Form):
+    """An administrator's change of one chemistry's mass fractions (ADR 0014). Fractions are taken as typed (text):
+    the service names the rule a bad one breaks (0–1, four decimals, a sum of at most 1)."""
+
+    reason = forms.CharField(label=_("Reason for the change"), max_length=500,
+                             help_text=_("e.g. the source of the new values; kept in the change history."),
+                             error_messages={"required": _("Say why the fractions change.")})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = {}
+        for metal in Metal:
+            fields[metal.value] = forms.CharField(
+                label=metal.label, required=False, max_length=32,
+                help_text=_("Mass fraction of the whole pack, 0 to 1 (0.076 = 7.6 %)."),
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        fields["reason"] = self.fields.pop("reason")
+        self.fields.update(fields)
+
+    @staticmethod
+    def initial_from(composition) -> dict:
+        return {code: str(share.normalize()) if share else "0" for code, share in composition.fractions().items()}
+
+    def fractions(self) -> dict[str, str]:
+        return {metal.value: self.cleaned_data.get(metal.value, "") for metal in Metal}

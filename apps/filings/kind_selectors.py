@@ -46,6 +46,18 @@ def compositions():
     return ChemistryComposition.objects.order_by("chemistry")
 
 
+def composition(chemistry: str):
+    return ChemistryComposition.objects.filter(chemistry=chemistry).first()
+
+
+def composition_changes(*, chemistry: str | None = None):
+    """The composition table's change history, newest first (administrators only: the views check)."""
+    from apps.filings.models import ChemistryCompositionChange
+
+    qs = ChemistryCompositionChange.objects.select_related("composition", "actor").order_by("-created_at", "-id")
+    return qs.filter(composition__chemistry=chemistry) if chemistry else qs
+
+
 def explanation_subject(filing: Filing):
     """The discrepancy or the scrapping intake an explanation answers (one of the two), for display."""
     explanation = filing.explanation

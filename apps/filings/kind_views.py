@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from apps.core.decorators import persona_required
 from apps.core.errors import DomainError, NotFound
+from apps.core.forms import add_domain_error
+from apps.core.paging import paginate
 from apps.filings import explanation_services, kind_selectors, recovery_services
-from apps.filings.kind_forms import ExplanationForm, RecoveryReportForm
+from apps.filings.kind_forms import CompositionForm, ExplanationForm, RecoveryReportForm
+from apps.core.choices import Chemistry
 from apps.filings.models import FilingKind
 from apps.filings.views import _get, _refused
 
@@ -56,8 +60,38 @@ def recovery_report_edit(request, pk: int):
 
 @login_required
 def composition_table(request):
-    """The composition table the expected metal content is computed from (read-only for everyone signed in)."""
-    return render(request, "filings/compositions.html", {"compositions": kind_selectors.compositions()})
+    """The composition table the expected metal content is computed from (read-only for everyone signed in; an
+    administrator also sees the change history and an edit link per chemistry)."""
+    context = {"compositions": kind_selectors.compositions(), "can_edit": request.user.kind == "admin"}
+    if context["can_edit"]:
+        context["page"], context["query"] = paginate(request, kind_selectors.composition_changes())
+    return render(request, "filings/compositions.html", context)
+
+
+@persona_required("admin")
+def composition_edit(request, chemistry: str):
+    """An administrator changes one chemistry's fractions, with the reason; audited by the service."""
+    if chemistry not in Chemistry.values:
+        raise Http404
+    composition = kind_selectors.composition(chemistry)
+    form = CompositionForm(request.POST or None, initial=CompositionForm.initial_from(composition)
+                           if composition else {})
+    if request.method == "POST" and form.is_valid():
+        try:
+            recovery_services.chemistry_composition_set(actor=request.user, chemistry=chemistry,
+                                                        fractions=form.fractions(),
+                                                        reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            if exc.status == 403:
+                raise PermissionDenied(str(exc.message))
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("The fractions of %(chemistry)s are saved; recovery reports saved from now "
+                                        "on use them.") % {"chemistry": Chemistry(chemistry).label})
+            return redirect("filings:compositions")
+    return render(request, "filings/composition_form.html", {
+        "form": form, "chemistry": Chemistry(chemistry), "composition": composition,
+        "changes": kind_selectors.composition_changes(chemistry=chemistry)[:10]})
 
 
 def _explanation_create(request, *, discrepancy_id=None, intake_id=None):

@@ -233,8 +233,9 @@ class ChemistryComposition(models.Model):
       * LFP: Li 1.0 %, Cu 8.5 %, Al 18 %, no Ni/Co/Mn; LMO: Mn 12.8 %, Li 0.8 %; LCO: Co 12.6 %, Li 1.5 %;
       * NiMH: Ni 26 %, Co 3 %, Mn 1 % (AB5 alloy), no Li; LTO (with an LMO cathode): Mn 10 %, Li 2 %;
       * supercapacitor: Al 25 %, Cu 2 %; "other": no metal assumed (any output from it is for a reviewer to judge).
-    A change is a data migration (no admin page yet, ADR 0005); each report keeps the fractions it was computed
-    with (RecoveryReport.fractions), so a later change never rewrites a filed report's rates.
+    Administrators change a row on the composition page (recovery_services.chemistry_composition_set), each change
+    audited as a ChemistryCompositionChange; each report keeps the fractions it was computed with
+    (RecoveryReport.fractions), so a later change never rewrites a filed report's rates.
     """
 
     chemistry = models.CharField(_("chemistry"), max_length=1, unique=True,
@@ -273,6 +274,30 @@ class ChemistryComposition(models.Model):
 # Metal code -> the field name it has on ChemistryComposition and (prefixed with output_) on RecoveryReport.
 METAL_FIELDS = {"ni": "nickel", "co": "cobalt", "mn": "manganese", "li": "lithium", "cu": "copper",
                 "al": "aluminium"}
+
+
+class ChemistryCompositionChange(models.Model):
+    """One administrator's change of a chemistry's fractions: who, when, old → new (metal code → fraction, as
+    text), and why. Never edited."""
+
+    composition = models.ForeignKey(ChemistryComposition, on_delete=models.PROTECT, related_name="changes",
+                                    verbose_name=_("chemistry composition"))
+    old_fractions = models.JSONField(_("before"))
+    new_fractions = models.JSONField(_("after"))
+    reason = models.CharField(_("reason"), max_length=500)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("changed by"))
+    created_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("composition change")
+        ordering = ["-created_at", "-id"]
+
+    def differences(self) -> list[tuple[str, str, str]]:
+        """(metal, before, after) for each metal whose fraction changed, in the order of Metal."""
+        old, new = self.old_fractions or {}, self.new_fractions or {}
+        return [(metal.label, old.get(metal.value, "0"), new.get(metal.value, "0")) for metal in Metal
+                if Decimal(old.get(metal.value, "0")) != Decimal(new.get(metal.value, "0"))]
 
 
 class RecoveryReport(models.Model):

@@ -24,6 +24,34 @@ MAX_WEIGHT_KG = Decimal("1000000000")
 WEIGHT_QUANTUM = Decimal("0.001")
 
 
+FRACTION_QUANTUM = Decimal("0.0001")  # the table keeps four decimals (0.01 %)
+
+
+def fraction_problem(value) -> tuple[Decimal | None, str | None]:
+    """ADR 0014: (the mass fraction as a Decimal, None) or (None, why not: not_number, out_of_range (not within
+    0–1), too_precise (more than four decimals)). Empty is 0 (the chemistry contains none of the metal)."""
+    if value is None or value == "":
+        return Decimal(0), None
+    if isinstance(value, bool):
+        return None, "not_number"
+    try:
+        number = Decimal(str(value).strip()) if isinstance(value, (str, float, int, Decimal)) else None
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        return None, "not_number"
+    if not Decimal(0) <= number <= Decimal(1):
+        return None, "out_of_range"
+    if number != number.quantize(FRACTION_QUANTUM):
+        return None, "too_precise"
+    return number.quantize(FRACTION_QUANTUM), None
+
+
+def fractions_sum_problem(fractions: dict[str, Decimal]) -> str | None:
+    """ADR 0014: the metals of a pack cannot weigh more than the pack — the fractions add up to at most 1."""
+    return "sum_over_one" if sum(fractions.values(), Decimal(0)) > 1 else None
+
+
 def weight_problem(value) -> tuple[Decimal | None, str | None]:
     """(the weight as a Decimal, None) or (None, why not: not_number, negative, too_precise, too_large).
 

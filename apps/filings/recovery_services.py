@@ -15,10 +15,12 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.choices import Chemistry
 from apps.core.errors import DomainError, ErrorCode
 from apps.core.services import service
+from apps.core.validators import reject_markup
 from apps.filings import recovery_rules, rules
 from apps.filings.models import (
     METAL_FIELDS,
     ChemistryComposition,
+    ChemistryCompositionChange,
     Filing,
     FilingKind,
     FilingStatus,
@@ -189,3 +191,62 @@ def recovery_report_update(*, actor, filing_id, inputs: dict, outputs: dict) -> 
     filing.updated_by = actor
     filing.save(update_fields=["flags", "updated_by", "updated_at"])
     return filing
+
+
+# --- the composition table (ADR 0014), changed by administrators ---------------------------------------------------
+
+FRACTION_MESSAGES = {
+    "not_number": _("%(label)s: “%(value)s” is not a share; give the mass fraction as a number from 0 to 1, e.g. "
+                    "0.076 for 7.6 %%."),
+    "out_of_range": _("%(label)s: a mass fraction is from 0 to 1 (%(value)s was given)."),
+    "too_precise": _("%(label)s: give at most four decimals (0.01 %%; %(value)s was given)."),
+}
+
+
+@service
+def chemistry_composition_set(*, actor, chemistry: str, fractions: dict, reason: str) -> ChemistryComposition:
+    """An administrator sets a chemistry's typical mass fractions (ADR 0014). Each fraction is within 0–1 with at
+    most four decimals, and together they are at most 1 (the metals cannot outweigh the pack); the reason is
+    required. The change is recorded (who, when, old → new, why) in the same transaction; setting the same values
+    records nothing. Reports already saved keep their snapshot (RecoveryReport.fractions); reports saved afterwards
+    use the new values."""
+    if actor is None or not actor.is_authenticated or not actor.is_active or actor.kind != "admin":
+        raise DomainError(code=ErrorCode.PERMISSION_DENIED, status=403,
+                          message=_("Only administrators change the composition table."))
+    if chemistry not in Chemistry.values:
+        raise DomainError(code=ErrorCode.COMPOSITION_INVALID, field="chemistry",
+                          message=_("“%(value)s” is not a battery chemistry.") % {"value": chemistry})
+    fractions = fractions or {}
+    unknown = sorted(set(fractions) - set(METAL_FIELDS))
+    if unknown:
+        raise DomainError(code=ErrorCode.COMPOSITION_INVALID, field=unknown[0],
+                          message=_("“%(value)s” is not a metal of the composition table.") % {"value": unknown[0]})
+    clean: dict[str, Decimal] = {}
+    for metal in Metal:
+        value, problem = recovery_rules.fraction_problem(fractions.get(metal.value))
+        if problem is not None:
+            raise DomainError(code=ErrorCode.COMPOSITION_INVALID, field=metal.value,
+                              message=FRACTION_MESSAGES[problem] % {"label": metal.label,
+                                                                    "value": fractions.get(metal.value)})
+        clean[metal.value] = value
+    if recovery_rules.fractions_sum_problem(clean):
+        raise DomainError(code=ErrorCode.COMPOSITION_INVALID, field="__all__",
+                          message=_("Together the fractions make %(total)s: the metals of a pack cannot weigh more "
+                                    "than the pack (at most 1).") % {"total": sum(clean.values(), Decimal(0))})
+    reason = reject_markup((reason or "").strip(), field="reason")[:500]
+    if not reason:
+        raise DomainError(code=ErrorCode.REASON_REQUIRED, field="reason",
+                          message=_("Say why the fractions change (e.g. the source of the new values)."))
+    row = ChemistryComposition.objects.select_for_update().filter(chemistry=chemistry).first()
+    if row is None:  # a chemistry added to the choices after the seeding migration
+        row = ChemistryComposition.objects.create(chemistry=chemistry)
+    old = row.fractions()
+    if old == clean:
+        return row
+    for code, value in clean.items():
+        setattr(row, METAL_FIELDS[code], value)
+    row.save()
+    ChemistryCompositionChange.objects.create(
+        composition=row, old_fractions={k: str(v) for k, v in old.items()},
+        new_fractions={k: str(v) for k, v in clean.items()}, reason=reason, actor=actor)
+    return row

@@ -11,6 +11,8 @@ urlpatterns = [
     path("filings/monthly-reports/upload/", report_file_views.monthly_report_upload, name="monthly_report_upload"),
     path("filings/recovery-reports/new/", kind_views.recovery_report_create, name="recovery_report_create"),
     path("filings/recovery-reports/compositions/", kind_views.composition_table, name="compositions"),
+    path("filings/recovery-reports/compositions/<str:chemistry>/edit/", kind_views.composition_edit,
+         name="composition_edit"),
     path("filings/explanations/new/discrepancy/<int:pk>/", kind_views.explanation_create_for_discrepancy,
          name="explanation_for_discrepancy"),
     path("filings/explanations/new/intake/<int:pk>/", kind_views.explanation_create_for_intake,

@@ -203,6 +203,12 @@ CASES = [
     ("filings:recovery_report_edit", "get", "/filings/{filing}/recovery-report/edit/", "bob", 404),
     ("filings:compositions", "get", "/filings/recovery-reports/compositions/", "anon", LOGIN),
     ("filings:compositions", "get", "/filings/recovery-reports/compositions/", "bob", 200),
+    # the composition table's edit page is for administrators only
+    ("filings:composition_edit", "get", "/filings/recovery-reports/compositions/E/edit/", "anon", LOGIN),
+    ("filings:composition_edit", "get", "/filings/recovery-reports/compositions/E/edit/", "bob", 403),
+    ("filings:composition_edit", "post", "/filings/recovery-reports/compositions/E/edit/", "bob", 403),
+    ("filings:composition_edit", "get", "/filings/recovery-reports/compositions/E/edit/", "reviewer", 403),
+    ("filings:composition_edit", "post", "/filings/recovery-reports/compositions/E/edit/", "reviewer", 403),
     ("filings:explanation_for_discrepancy", "get", "/filings/explanations/new/discrepancy/{discrepancy}/", "anon",
      LOGIN),
     ("filings:explanation_for_discrepancy", "get", "/filings/explanations/new/discrepancy/{discrepancy}/", "bob",

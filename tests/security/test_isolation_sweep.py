@@ -141,6 +141,7 @@ ROUTES: dict[str, Rule] = {
     "filings:recovery_report_create": Rule(),
     "filings:recovery_report_edit": Rule(p(pk="recovery_report")),
     "filings:compositions": Rule(),
+    "filings:composition_edit": Rule(p(chemistry="=E")),  # admins only; the table holds no enterprise's data
     "filings:explanation_for_discrepancy": Rule(p(pk="discrepancy")),
     "filings:explanation_for_intake": Rule(p(pk="intake")),
     "filings:explanation_edit": Rule(p(pk="explanation")),
