@@ -253,7 +253,11 @@ def test_an_admin_revokes_a_licence_and_a_handover_to_that_recycler_is_refused(
     j.sign_in(dismantler)
     j.goto("/batteries/hand-over/")
     j.page.fill("input[name=code]", pack)
-    j.page.fill("input[name=recipient]", recycler.enterprise.uscc)  # typed, or filled from the suggestions
+    # The recipient box suggests enterprises from part of a name (static JS, JSON endpoint); choosing one types
+    # its credit code.
+    j.page.type("input[name=recipient]", recycler.enterprise.name[:2])
+    j.page.wait_for_selector(f"datalist option[value='{recycler.enterprise.uscc}']", state="attached")
+    j.page.fill("input[name=recipient]", recycler.enterprise.uscc)
     j.shot("handover-form")
     j.submit()
     assert j.page.url.endswith("/batteries/hand-over/")
