@@ -576,3 +576,10 @@ def test_a_swap_operator_takes_its_battery_back_from_a_scrapped_swap_model(disma
     with pytest.raises(DomainError) as err:  # only swap operators
         battery_services.battery_swap_out_of_scrapped(actor=carmaker, vin=VIN2, code=swap_nev)
     assert err.value.code == "role_not_allowed"
+
+
+def test_the_deadlines_page_says_which_row_sets_the_handover_deadline(admin_user):
+    from tests.conftest import signed_in
+
+    page = signed_in(admin_user).get("/en/deadlines/settings/").content.decode()
+    assert "hand the batteries of a scrapped vehicle to a licensed recycler" in page
