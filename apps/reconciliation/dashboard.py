@@ -223,7 +223,7 @@ def discrepancies_by_enterprise(scope: Scope) -> Chart:
 
 # Monthly reports past due, counted in SQL over (enterprise × month): the due date is the one of
 # apps.filings.rules.monthly_report_due_date (day FILINGS_MONTHLY_REPORT_DUE_DAY of the next month, clamped to 1–28);
-# a month counts from the month the enterprise registered. "Missing" = not submitted (no filing, or a draft) and
+# a month counts from the month the enterprise was approved (as on the deadlines pages, apps.deadlines.selectors). "Missing" = not submitted (no filing, or a draft) and
 # past due; "late" = first submitted after the due date.
 OVERDUE_SQL = """
 WITH months AS (
@@ -236,7 +236,7 @@ FROM enterprises_enterprise e
 CROSS JOIN months m
 LEFT JOIN filings_filing f ON f.enterprise_id = e.id AND f.kind = 'monthly_report' AND f.period = m.month
      AND f.status <> 'rejected'
-WHERE e.status = 'active' AND m.month >= date_trunc('month', e.created_at AT TIME ZONE 'Asia/Shanghai')::date
+WHERE e.status = 'active' AND m.month >= date_trunc('month', coalesce(e.approved_at, e.created_at) AT TIME ZONE 'Asia/Shanghai')::date
   AND e.id IN ({visible})
 """
 

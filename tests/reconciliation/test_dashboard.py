@@ -209,8 +209,8 @@ def test_discrepancy_detail_is_scoped(alice, bob, reviewer_gd, alice_co):
 
 
 def test_enterprise_dashboard_lists_its_report_deadlines(alice, alice_co):
-    alice_co.created_at = timezone.now() - dt.timedelta(days=70)
-    alice_co.save(update_fields=["created_at"])
+    alice_co.created_at = alice_co.approved_at = timezone.now() - dt.timedelta(days=70)
+    alice_co.save(update_fields=["created_at", "approved_at"])
     page = signed_in(alice).get("/en/oversight/")
     deadlines = page.context["deadlines"]
     assert deadlines and all(r["state"] in {"missing", "due"} for r in deadlines)
@@ -219,10 +219,20 @@ def test_enterprise_dashboard_lists_its_report_deadlines(alice, alice_co):
 
 
 def test_overdue_reports_count_per_province(reviewer, alice_co):
-    alice_co.created_at = timezone.now() - dt.timedelta(days=70)
-    alice_co.save(update_fields=["created_at"])
+    alice_co.created_at = alice_co.approved_at = timezone.now() - dt.timedelta(days=70)
+    alice_co.save(update_fields=["created_at", "approved_at"])
     rows = chart(charts_for(reviewer), "overdue_reports").rows
     assert rows and rows[0][0] == "Fujian" and rows[0][1] >= 1
+
+
+def test_overdue_reports_count_from_the_month_of_approval_not_of_registration(reviewer, alice_co):
+    # Registered long ago but approved only now: it owed no report for the months it was waiting (as on the
+    # deadlines pages).
+    alice_co.created_at = timezone.now() - dt.timedelta(days=70)
+    alice_co.approved_at = timezone.now()
+    alice_co.save(update_fields=["created_at", "approved_at"])
+    rows = chart(charts_for(reviewer), "overdue_reports").rows
+    assert not any(row[0] == "Fujian" and row[1] for row in rows)
 
 
 def test_the_dashboards_take_a_fixed_number_of_queries(reviewer, alice, alice_co, scene):
