@@ -11,7 +11,14 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker. Its value is always ISO (YYYY-MM-DD), whatever the language: <input type=date>
+    accepts nothing else, and the Chinese locale's first input format (2026/11/26) left the box empty, so a
+    form opened to correct a saved date lost it."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format=None):  # noqa: A002 — Django's argument name
+        super().__init__(attrs, format=format or "%Y-%m-%d")
 
 
 class WorkdayOverrideForm(forms.Form):

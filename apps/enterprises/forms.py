@@ -109,8 +109,8 @@ class LicenceApplicationForm(forms.Form):
                                             widget=forms.CheckboxSelectMultiple)
     # Text, not a number field: the service says why a value is not a capacity.
     annual_capacity_tonnes = forms.CharField(label=_("Annual capacity (tonnes)"), max_length=30)
-    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_to = forms.DateField(label=_("Valid to"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput)
+    valid_to = forms.DateField(label=_("Valid to"), widget=DateInput)
     address = forms.CharField(label=_("Plant address"), max_length=300)
     document = forms.FileField(label=_("Licence document (PDF)"))
 
