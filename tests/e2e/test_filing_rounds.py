@@ -25,6 +25,7 @@ from apps.reconciliation.services import reconciliation_run
 from apps.scrapping.models import MismatchDecision, ScrappingIntake
 from tests.batteries.conftest import VIN, repairer  # noqa: F401 — fixture used by `spare`
 from tests.conftest import totp_device
+from tests.e2e.conftest import wait_until
 from tests.e2e.test_journeys import _fill_intake
 from tests.factories import EnterpriseFactory, MembershipFactory, pdf_upload, valid_uscc
 from tests.filings.recovery_setup import GOOD_OUTPUTS, INPUTS, LOW_OUTPUTS, last_month
@@ -193,13 +194,15 @@ def test_monthly_report_round(journey, alice, reviewer):
     j.shot("approved-seen")
 
 
-def test_explanation_of_a_discrepancy_round(journey, alice, alice_co, reviewer):
+def test_explanation_of_a_discrepancy_round(journey, celery_worker, alice, alice_co, reviewer):
     # A real discrepancy (a hand-made one would be closed by the run a submission triggers): Alice reported 2 packs
     # produced last month, the ledger has none.
     report = filing_services.monthly_report_create(actor=alice, month=last_month(), counts={"produced": 2})
     filing_services.filing_submit(actor=alice, filing_id=report.pk)
-    reconciliation_run(enterprise=alice_co.pk)
-    discrepancy = Discrepancy.objects.get(enterprise=alice_co, figure="produced")
+    reconciliation_run(enterprise=alice_co.pk)  # skipped if the worker's run for the submission holds the lock
+    found = Discrepancy.objects.filter(enterprise=alice_co, figure="produced")
+    wait_until(found.exists, "the reconciliation run", worker=celery_worker)
+    discrepancy = found.get()
     j = journey("round-explanation", "zh")
     j.sign_in(alice)
     j.goto(f"/discrepancies/{discrepancy.pk}/")
