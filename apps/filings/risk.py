@@ -52,11 +52,16 @@ def _returned_or_rejected(since: dt.datetime) -> QuerySet:
 
 
 def _open_discrepancies(since: dt.datetime) -> QuerySet:
-    """Enterprises with an open (or escalated) reconciliation discrepancy seen in the period."""
+    """Enterprises with a discrepancy seen in the period that was escalated, or has stayed open (unexplained) for
+    FILINGS_REPEAT_OFFENDER_DISCREPANCY_DAYS: a discrepancy the reconciliation raised minutes ago, often because of
+    the very filing under review, does not make its enterprise a repeat offender."""
     from apps.reconciliation.models import Discrepancy, DiscrepancyStatus
 
-    return (Discrepancy.objects.filter(status__in=(DiscrepancyStatus.OPEN, DiscrepancyStatus.ESCALATED),
-                                       last_seen__gte=since)
+    # `since` is now − 365 days; the age cut-off is counted from now.
+    stale = since + dt.timedelta(days=365 - settings.FILINGS_REPEAT_OFFENDER_DISCREPANCY_DAYS)
+    return (Discrepancy.objects.filter(last_seen__gte=since)
+            .filter(Q(status=DiscrepancyStatus.ESCALATED)
+                    | Q(status=DiscrepancyStatus.OPEN, first_seen__lte=stale))
             .values("enterprise_id"))
 
 

@@ -338,6 +338,9 @@ REPORTING_DEADLINE_DEFAULTS = {
 FILINGS_REMINDER_WORKING_DAYS = int(env("FILINGS_REMINDER_WORKING_DAYS", "3"))
 # The reviewer queue ranks an enterprise a repeat offender from this many filings returned or rejected in 12 months.
 FILINGS_REPEAT_OFFENDER_THRESHOLD = int(env("FILINGS_REPEAT_OFFENDER_THRESHOLD", "2"))
+# A discrepancy counts towards "repeat offender" once it has stayed open this long (or when escalated): a fresh one
+# is often raised by the very filing under review and says nothing about the enterprise's past.
+FILINGS_REPEAT_OFFENDER_DISCREPANCY_DAYS = int(env("FILINGS_REPEAT_OFFENDER_DISCREPANCY_DAYS", "30"))
 # Reconciliation (apps.reconciliation): a battery in transit longer than this many working days is flagged
 # (handover_not_received); a waste or removed battery with no event for this many days has gone dark; a discrepancy
 # keeps at most this many battery codes (and the full count).

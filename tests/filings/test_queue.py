@@ -75,7 +75,8 @@ def test_the_sql_rank_is_the_rule(reviewer, alice_co):
     assert rules.risk_reasons(row.risk) == ["overdue", "flagged"]
 
 
-def test_an_open_discrepancy_makes_a_repeat_offender(reviewer, alice_co, bob_co):
+def test_a_discrepancy_left_open_a_month_makes_a_repeat_offender(reviewer, alice_co, bob_co, settings):
+    settings.FILINGS_REPEAT_OFFENDER_DISCREPANCY_DAYS = 30
     older = open_filing(bob_co, days_ago=9)
     alices = open_filing(alice_co, days_ago=1)
     client = signed_in(reviewer)
@@ -83,6 +84,10 @@ def test_an_open_discrepancy_makes_a_repeat_offender(reviewer, alice_co, bob_co)
     now = timezone.now()
     discrepancy = Discrepancy.objects.create(enterprise=alice_co, kind="stock_balance", expected=1, found=2,
                                              severity="high", first_seen=now, last_seen=now)
+    repeat_offenders_changed()
+    # Raised just now (often by the very filing under review): not yet a sign of a repeat offender.
+    assert queue_ids(client) == [older.pk, alices.pk]
+    Discrepancy.objects.filter(pk=discrepancy.pk).update(first_seen=now - dt.timedelta(days=31))
     assert queue_ids(client) == [older.pk, alices.pk]  # the cached set: within a minute…
     repeat_offenders_changed()  # …or at once when it is cleared (as a return or a rejection does)
     assert queue_ids(client) == [alices.pk, older.pk]
@@ -404,3 +409,13 @@ def test_queue_export_keeps_the_tenant_scope(reviewer_gd, alice, alice_co):
     assert rows[1:] == []
     assert signed_in(alice).get(QUEUE + "?export=csv").status_code == 403
     assert signed_in(alice).get(QUEUE + "?export=xlsx").status_code == 403
+
+
+def test_an_escalated_discrepancy_makes_a_repeat_offender_at_once(reviewer, alice_co, bob_co):
+    older = open_filing(bob_co, days_ago=9)
+    alices = open_filing(alice_co, days_ago=1)
+    now = timezone.now()
+    Discrepancy.objects.create(enterprise=alice_co, kind="stock_balance", expected=1, found=2, severity="high",
+                               first_seen=now, last_seen=now, status="escalated")
+    repeat_offenders_changed()
+    assert queue_ids(signed_in(reviewer)) == [alices.pk, older.pk]
