@@ -68,6 +68,9 @@ def test_a_reviewer_claims_returns_and_the_enterprise_resubmits(alice, reviewer,
     assert Filing.objects.get().status == "returned"
     alice_client = signed_in(alice)
     assert "核对装车数" in page_text(alice_client.get("/notifications/"))
+    # The return's reason is on the filing page, and the empty thread points to it rather than saying "no comments".
+    detail = page_text(alice_client.get(f"/filings/{submitted.pk}/"))
+    assert "核对装车数" in detail and "审核人员的决定及理由见上方的处理记录" in detail and "暂无意见" not in detail
     alice_client.post(f"/filings/{submitted.pk}/edit/", form_data(installed="81"))
     alice_client.post(f"/filings/{submitted.pk}/resubmit/", {"comment": "已更正"})
     assert Filing.objects.get().status == "resubmitted"
