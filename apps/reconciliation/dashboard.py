@@ -273,7 +273,7 @@ def overdue_reports(scope: Scope) -> Chart:
     rows = [[str(provinces.get(p, p)), c[0], c[1]] for p, c in sorted(table.items()) if c[0] or c[1]]
     return Chart("overdue_reports", _("Monthly reports past due, last 12 months"), "stacked",
                  [_("Province"), _("Not submitted, past due"), _("Submitted late")], rows, stack=True,
-                 note=_("One report per active enterprise and month, from the month it registered."))
+                 note=_("One report per active enterprise and month, from the month it was approved."))
 
 
 def report_deadlines(scope: Scope) -> list[dict]:
