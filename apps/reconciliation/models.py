@@ -26,6 +26,35 @@ class Check(models.TextChoices):
     MASS_BALANCE = "mass_balance", _("Recovered metals exceed the metal content received")
 
 
+# What the checks' `figure` codes mean, besides a monthly report's count fields and the metals (apps.filings).
+FIGURE_LABELS = {
+    "closing_stock": _("Stock at month end"),
+    "in_transit": _("Handed over, not received"),
+    "not_addressed": _("Received, not addressed to this enterprise"),
+    "not_taken_back": _("Refused, not taken back"),
+    "no_event": _("No event recorded"),
+    "received_waste": _("Waste batteries received"),
+    "received_kg": _("Weight received (kg)"),
+    "removed_still_held": _("Removed at dismantling, still held"),
+    "blocked_intake": _("Blocked scrapping intake"),
+}
+
+
+def figure_label(code: str) -> str:
+    if not code:
+        return ""
+    if code in FIGURE_LABELS:
+        return str(FIGURE_LABELS[code])
+    from apps.filings.models import Metal, MonthlyReport
+
+    if code in Metal.values:
+        return str(Metal(code).label)
+    try:
+        return str(MonthlyReport._meta.get_field(code).verbose_name)
+    except Exception:  # an unknown code is shown as it is rather than hidden
+        return code
+
+
 class Severity(models.TextChoices):
     LOW = "low", _("Low")
     MEDIUM = "medium", _("Medium")
@@ -89,6 +118,11 @@ class Discrepancy(models.Model):
     @property
     def difference(self) -> int:
         return self.found - self.expected
+
+    @property
+    def figure_label(self) -> str:
+        """The figure in words (the checks write stable codes: a monthly report's field, a metal, or a state)."""
+        return figure_label(self.figure)
 
 
 class ReconciliationRun(models.Model):

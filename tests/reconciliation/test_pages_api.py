@@ -178,3 +178,17 @@ def test_runs_are_for_administrators_only(split_run, reviewer, maker, admin_user
     assert as_reviewer.get(f"/en/review/reconciliation-runs/{split_run.pk}/").status_code == 403
     assert signed_in(maker).get(f"/en/review/reconciliation-runs/{split_run.pk}/").status_code == 403
     assert signed_in(admin_user).get("/en/review/reconciliation-runs/999999/").status_code == 404
+
+
+def test_discrepancy_figures_are_shown_in_words_not_codes():
+    from django.utils import translation
+
+    from apps.reconciliation.models import figure_label
+
+    with translation.override("zh-hans"):
+        assert figure_label("closing_stock") == "期末库存"
+        assert figure_label("ni") == "镍" and figure_label("produced") == "生产"
+    with translation.override("en"):
+        assert figure_label("closing_stock") == "Stock at month end"
+    assert figure_label("some_new_code") == "some_new_code"
+    assert figure_label("") == ""
