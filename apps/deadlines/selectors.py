@@ -19,17 +19,10 @@ from django.utils import timezone
 from apps.core.workdays import WorkdayCalendar
 from apps.deadlines import rules
 from apps.deadlines.models import ReportingDeadline, ReportingDuty
+from apps.filings.rules import month_start, next_month
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONTHS_SHOWN = 12
-
-
-def month_start(value: dt.date) -> dt.date:
-    return value.replace(day=1)
-
-
-def next_month(start: dt.date) -> dt.date:
-    return dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
 
 
 def months_back(start: dt.date, n: int) -> dt.date:
@@ -39,6 +32,12 @@ def months_back(start: dt.date, n: int) -> dt.date:
 
 def previous_month(today: dt.date) -> dt.date:
     return months_back(month_start(today), 1)
+
+
+def late_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """[first, end) months of the late-event summaries: the last MONTHS_SHOWN months and the current one."""
+    current = month_start(today or timezone.localdate())
+    return months_back(current, MONTHS_SHOWN), next_month(current)
 
 
 def _instant(day: dt.date) -> dt.datetime:

@@ -59,11 +59,6 @@ def deadline_edit(request, duty: str):
 # --- an enterprise: what is due and overdue -------------------------------------------------------------------
 
 
-def _late_window():
-    current = selectors.month_start(timezone.localdate())
-    return selectors.months_back(current, selectors.MONTHS_SHOWN), selectors.next_month(current)
-
-
 @persona_required("company")
 def due_overview(request):
     from apps.batteries.selectors import incoming_list
@@ -81,7 +76,7 @@ def due_overview(request):
                         for c in open_certificates.order_by("handover_deadline", "pk")[:LIST_PREVIEW]]
         certificates_overdue = scrapping_selectors.certificate_list(actor=request.user, deadline="overdue").count()
     incoming = incoming_list(actor=request.user)
-    first, end = _late_window()
+    first, end = selectors.late_window()
     page, query = paginate(request, selectors.late_event_summary(actor=request.user, first_month=first,
                                                                  end_month=end, enterprise=enterprise.pk))
     return render(request, "deadlines/due.html", {

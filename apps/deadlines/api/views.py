@@ -156,11 +156,6 @@ class OverdueEventsInput(OverdueScopeInput):
 # --- views ----------------------------------------------------------------------------------------------------
 
 
-def _late_window():
-    current = selectors.month_start(timezone.localdate())
-    return selectors.months_back(current, selectors.MONTHS_SHOWN), selectors.next_month(current)
-
-
 class DueAPI(IdempotentAPIView):
     @extend_schema(responses={200: DueOutput, 403: ErrorSerializer},
                    summary="What is due and overdue for your enterprise")
@@ -170,7 +165,7 @@ class DueAPI(IdempotentAPIView):
 
         _require_company(request)
         enterprise = request.user.enterprise
-        first, end = _late_window()
+        first, end = selectors.late_window()
         is_dismantler = "dismantler" in enterprise.roles
         late = selectors.late_event_summary(actor=request.user, first_month=first, end_month=end,
                                             enterprise=enterprise.pk)
