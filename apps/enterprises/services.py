@@ -394,7 +394,8 @@ def _licence_terms(*, scopes, chemistries, annual_capacity_tonnes, valid_from: d
         capacity = Decimal(str(annual_capacity_tonnes))
     except (InvalidOperation, ValueError):
         capacity = None
-    if capacity is None or not capacity.is_finite() or capacity <= 0:
+    # at most what the column holds (12 digits, 3 after the point): a larger figure would fail in the database
+    if capacity is None or not capacity.is_finite() or capacity <= 0 or capacity >= Decimal("1000000000"):
         raise DomainError(code=ErrorCode.LICENCE_CAPACITY_INVALID,
                           message=_("Annual capacity must be a number of tonnes greater than zero."),
                           field="annual_capacity_tonnes")
@@ -521,9 +522,6 @@ def _licence_application_terms(enterprise: Enterprise, data: dict, *, exclude_fi
         scopes=data.get("scopes"), chemistries=data.get("chemistries"),
         annual_capacity_tonnes=data.get("annual_capacity_tonnes"), valid_from=valid_from, valid_to=valid_to,
         today=timezone.localdate())
-    if capacity >= Decimal("1000000000"):
-        raise DomainError(code=ErrorCode.LICENCE_CAPACITY_INVALID, field="annual_capacity_tonnes",
-                          message=_("Annual capacity must be a number of tonnes greater than zero."))
     address = reject_markup(str(data.get("address") or "").strip(), field="address")
     if not address:
         raise DomainError(code=ErrorCode.INVALID, message=_("This field is required."), field="address")
