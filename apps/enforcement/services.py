@@ -198,11 +198,14 @@ def _event_evidence(enterprise, event_ids: list[int], battery_codes: list[str]) 
     chosen = list(event_ids)
     if battery_codes:
         batteries = dict(Battery.objects.filter(code__in=battery_codes).values_list("code", "pk"))
+        by_battery: dict[int, list[int]] = {}
+        for battery_id, pk in (BatteryEvent.objects.filter(battery_id__in=batteries.values(), actor_id=enterprise.pk)
+                               .order_by("seq").values_list("battery_id", "pk")):
+            by_battery.setdefault(battery_id, []).append(pk)
         for code in battery_codes:
             if code not in batteries:
                 raise _evidence_error("battery_codes", _("No battery has the code %(code)s.") % {"code": code})
-            events = list(BatteryEvent.objects.filter(battery_id=batteries[code], actor_id=enterprise.pk)
-                          .order_by("seq").values_list("pk", flat=True))
+            events = by_battery.get(batteries[code], [])
             if not events:
                 raise _evidence_error("battery_codes", _("The ledger has no event of battery %(code)s recorded by "
                                                          "this enterprise.") % {"code": code})
