@@ -257,15 +257,22 @@ def discrepancy_explain(*, actor, discrepancy_id: int):
 
 @service
 def discrepancy_resolve(*, actor, discrepancy_id: int):
-    """The reviewer accepted the explanation: an open or explained discrepancy is resolved (closed now). An
-    escalated one stays with its enforcement action; a resolved one is left as it is."""
-    from apps.reconciliation.models import CLOSABLE_STATUSES, DiscrepancyStatus
+    """The reviewer accepted the explanation: an open or explained discrepancy is resolved (closed now), by the
+    same rule as a reviewer's own resolution (discrepancy_review_resolve). An escalated one stays with its
+    enforcement action; a resolved one is left as it is."""
+    from apps.enforcement import rules as enforcement_rules
 
     discrepancy = _discrepancy_locked(discrepancy_id)
-    if discrepancy.status in CLOSABLE_STATUSES:
-        discrepancy.status, discrepancy.closed_at = DiscrepancyStatus.RESOLVED, timezone.now()
-        discrepancy.save(update_fields=["status", "closed_at"])
+    new_status = enforcement_rules.discrepancy_next_status(discrepancy.status, "resolve")
+    if new_status is not None:
+        _discrepancy_close(discrepancy, new_status)
     return discrepancy
+
+
+def _discrepancy_close(discrepancy, new_status: str) -> None:
+    """The one write of a resolution, whoever resolves (an accepted explanation or a reviewer's decision)."""
+    discrepancy.status, discrepancy.closed_at = new_status, timezone.now()
+    discrepancy.save(update_fields=["status", "closed_at"])
 
 
 @service
@@ -325,8 +332,7 @@ def discrepancy_review_resolve(*, actor, discrepancy_id, comment: str):
     if not comment:
         raise DomainError(code=ErrorCode.COMMENT_REQUIRED, field="comment",
                           message=_("Say why the discrepancy is resolved."))
-    discrepancy.status, discrepancy.closed_at = new_status, timezone.now()
-    discrepancy.save(update_fields=["status", "closed_at"])
+    _discrepancy_close(discrepancy, new_status)
     record.save()
     return discrepancy
 
