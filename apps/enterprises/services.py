@@ -409,6 +409,26 @@ def _licence_terms(*, scopes, chemistries, annual_capacity_tonnes, valid_from: d
     return scopes, chemistries, capacity
 
 
+def _require_licence_free(enterprise: Enterprise, *, number: str, valid_from: date, valid_to: date) -> None:
+    """ADR 0003: a licence number is used once, and an enterprise's licences (revoked ones aside) never overlap in
+    time. Checked on a grant (under the enterprise's row lock) and when a recycler applies."""
+    if RecyclerLicence.objects.filter(number=number).exists():
+        raise DomainError(code=ErrorCode.LICENCE_NUMBER_TAKEN,
+                          message=_("Licence number %(number)s is already used.") % {"number": number}, field="number")
+    overlapping = (
+        RecyclerLicence.objects.filter(enterprise=enterprise, valid_from__lte=valid_to, valid_to__gte=valid_from)
+        .exclude(status=RecyclerLicence.Status.REVOKED)
+        .first()
+    )
+    if overlapping is not None:
+        raise DomainError(
+            code=ErrorCode.LICENCE_OVERLAP,
+            message=_("Licence %(number)s of this enterprise already covers %(start)s to %(end)s; the periods may not overlap.")
+            % {"number": overlapping.number, "start": overlapping.valid_from, "end": overlapping.valid_to},
+            field="valid_from",
+        )
+
+
 @service
 def recycler_licence_grant(
     *, actor, enterprise: Enterprise, number: str, scopes, chemistries, annual_capacity_tonnes,
@@ -432,21 +452,7 @@ def recycler_licence_grant(
         raise DomainError(code=ErrorCode.ENTERPRISE_NOT_ACTIVE,
                           message=_("The enterprise is not active (%(status)s).") % {"status": enterprise.get_status_display()},
                           field="enterprise")
-    if RecyclerLicence.objects.filter(number=number).exists():
-        raise DomainError(code=ErrorCode.LICENCE_NUMBER_TAKEN,
-                          message=_("Licence number %(number)s is already used.") % {"number": number}, field="number")
-    overlapping = (
-        RecyclerLicence.objects.filter(enterprise=enterprise, valid_from__lte=valid_to, valid_to__gte=valid_from)
-        .exclude(status=RecyclerLicence.Status.REVOKED)
-        .first()
-    )
-    if overlapping is not None:
-        raise DomainError(
-            code=ErrorCode.LICENCE_OVERLAP,
-            message=_("Licence %(number)s of this enterprise already covers %(start)s to %(end)s; the periods may not overlap.")
-            % {"number": overlapping.number, "start": overlapping.valid_from, "end": overlapping.valid_to},
-            field="valid_from",
-        )
+    _require_licence_free(enterprise, number=number, valid_from=valid_from, valid_to=valid_to)
     licence = RecyclerLicence.objects.create(
         enterprise=enterprise, number=number, scopes=scopes, chemistries=chemistries,
         annual_capacity_tonnes=capacity, valid_from=valid_from, valid_to=valid_to,
@@ -525,17 +531,7 @@ def _licence_application_terms(enterprise: Enterprise, data: dict, *, exclude_fi
     address = reject_markup(str(data.get("address") or "").strip(), field="address")
     if not address:
         raise DomainError(code=ErrorCode.INVALID, message=_("This field is required."), field="address")
-    if RecyclerLicence.objects.filter(number=number).exists():
-        raise DomainError(code=ErrorCode.LICENCE_NUMBER_TAKEN,
-                          message=_("Licence number %(number)s is already used.") % {"number": number}, field="number")
-    overlapping = (RecyclerLicence.objects.filter(enterprise=enterprise, valid_from__lte=valid_to,
-                                                  valid_to__gte=valid_from)
-                   .exclude(status=RecyclerLicence.Status.REVOKED).first())
-    if overlapping is not None:
-        raise DomainError(
-            code=ErrorCode.LICENCE_OVERLAP, field="valid_from",
-            message=_("Licence %(number)s of this enterprise already covers %(start)s to %(end)s; the periods may not overlap.")
-            % {"number": overlapping.number, "start": overlapping.valid_from, "end": overlapping.valid_to})
+    _require_licence_free(enterprise, number=number, valid_from=valid_from, valid_to=valid_to)
     return {"number": number, "scopes": scopes, "chemistries": chemistries, "annual_capacity_tonnes": capacity,
             "valid_from": valid_from, "valid_to": valid_to, "address": address[:300]}
 
