@@ -1,7 +1,8 @@
 """Discrepancies over /api/v1/: an enterprise reads its own, a reviewer those of the provinces they review.
 
-Read-only for now (the explain/resolve/escalate workflow comes with issue 6's second part). Another enterprise's
-discrepancy never appears: the list starts from Discrepancy.objects.visible_to.
+Read-only here: an enterprise explains one through the filings API (/api/v1/filings/explanations/), a reviewer
+resolves or escalates it through the enforcement API. Another enterprise's discrepancy never appears: the list
+starts from Discrepancy.objects.visible_to.
 """
 from __future__ import annotations
 
