@@ -86,7 +86,9 @@ REPEAT_OFFENDERS_CACHE_SECONDS = 60
 
 
 def repeat_offender_ids(*, now: dt.datetime | None = None) -> list[int]:
-    """The ids of the enterprises that are repeat offenders over the last 12 months (rules.is_repeat_offender)."""
+    """The ids of the enterprises that are repeat offenders over the last 12 months: any enterprise one of
+    REPEAT_OFFENCE_SOURCES names (at least FILINGS_REPEAT_OFFENDER_THRESHOLD filings returned or rejected, a
+    discrepancy escalated or left open FILINGS_REPEAT_OFFENDER_DISCREPANCY_DAYS, an open enforcement action)."""
     from django.core.cache import cache
 
     ids = cache.get(REPEAT_OFFENDERS_CACHE_KEY) if now is None else None

@@ -131,16 +131,6 @@ def risk_reasons(rank: int) -> list[str]:
     return [reason for reason, weight in RISK_WEIGHTS.items() if rank & weight]
 
 
-def is_repeat_offender(*, returned_or_rejected: int, open_discrepancies: int, open_enforcement_actions: int,
-                       threshold: int) -> bool:
-    """A repeat offender: in the last 12 months at least `threshold` of its filings were returned or rejected
-    (setting FILINGS_REPEAT_OFFENDER_THRESHOLD), or it has a reconciliation discrepancy escalated, or left open for
-    FILINGS_REPEAT_OFFENDER_DISCREPANCY_DAYS days (`open_discrepancies` counts those; a fresh one is often raised by
-    the filing under review itself), or an open enforcement action. The queue computes the same in SQL
-    (apps.filings.risk); this is its statement."""
-    return returned_or_rejected >= threshold or open_discrepancies > 0 or open_enforcement_actions > 0
-
-
 def counts_differing(declared: dict[str, int], ledger: dict[str, int], fields: list[tuple[str, str | None]]) -> list[str]:
     """The declared counts of a monthly report that differ from the ledger's events of the same kind in the month
     (fields without an event kind, e.g. the stock at month end, are not compared)."""

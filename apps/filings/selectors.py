@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -10,8 +9,6 @@ from django.utils import timezone
 from apps.core.errors import NotFound
 from apps.filings import rules
 from apps.filings.models import MONTHLY_COUNT_FIELDS, Filing, FilingStatus
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def filing_get(*, actor, pk) -> Filing:
@@ -100,13 +97,6 @@ def monthly_report_ledger_mismatch(filing: Filing) -> list[str]:
     """The declared counts of a monthly report that differ from the ledger (one aggregate query)."""
     ledger = ledger_counts(enterprise_id=filing.enterprise_id, month=filing.period)
     return rules.counts_differing(filing.monthly_report.counts(), ledger, MONTHLY_COUNT_FIELDS)
-
-
-def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The month as [start, end) instants on the Asia/Shanghai calendar."""
-    start = rules.month_start(month)
-    return (dt.datetime.combine(start, dt.time(), SHANGHAI),
-            dt.datetime.combine(rules.next_month(start), dt.time(), SHANGHAI))
 
 
 # The one definition of "the ledger's count for an enterprise and month", shared by the comparison a reviewer
