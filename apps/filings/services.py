@@ -451,6 +451,17 @@ def _bulk_one(*, actor, action: str, filing_id: int, assignee=None, comment: str
         return "done", filing_return(actor=actor, filing_id=filing.pk, comment=comment)
 
 
+def filings_bulk_arguments(*, action: str, reviewer: str = "", comment: str = "") -> tuple[User | None, str]:
+    """The bulk action's own arguments, checked (also before the queue's confirmation page): the assignee of an
+    assignment (an active reviewer), and the cleaned comment, required to return. Returns (assignee, comment)."""
+    assignee = reviewer_by_username(reviewer) if action == "assign" else None
+    comment = _clean_comment(comment)
+    if action == "return" and not comment:
+        raise DomainError(code=ErrorCode.COMMENT_REQUIRED, field="comment",
+                          message=_("Say why, so that the enterprise knows what to do."))
+    return assignee, comment
+
+
 def filings_bulk_act(*, actor, action: str, filing_ids, reviewer: str = "", comment: str = "") -> list[dict]:
     """Claim, assign or return several filings of the queue, each in its own transaction through the single-filing
     services (one filing failing — another reviewer took it — leaves the others done). Returns, per filing in the
@@ -466,11 +477,7 @@ def filings_bulk_act(*, actor, action: str, filing_ids, reviewer: str = "", comm
     if len(ids) > BULK_MAX:
         raise DomainError(code=ErrorCode.INVALID, field="ids",
                           message=_("Select at most %(max)d filings at a time.") % {"max": BULK_MAX})
-    assignee = reviewer_by_username(reviewer) if action == "assign" else None
-    comment = _clean_comment(comment)
-    if action == "return" and not comment:
-        raise DomainError(code=ErrorCode.COMMENT_REQUIRED, field="comment",
-                          message=_("Say why, so that the enterprise knows what to do."))
+    assignee, comment = filings_bulk_arguments(action=action, reviewer=reviewer, comment=comment)
     results = []
     for filing_id in ids:
         try:

@@ -234,15 +234,11 @@ def queue_bulk(request):
         return redirect("filings:queue")
     data = form.cleaned_data
     if not data["confirmed"]:
-        if data["action"] == "return" and not data["comment"].strip():
-            messages.error(request, _("Say why, so that the enterprise knows what to do."))
+        try:
+            services.filings_bulk_arguments(action=data["action"], reviewer=data["reviewer"], comment=data["comment"])
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
             return redirect("filings:queue")
-        if data["action"] == "assign":
-            try:
-                services.reviewer_by_username(data["reviewer"])
-            except DomainError as exc:
-                messages.error(request, str(exc.message))
-                return redirect("filings:queue")
         filings = list(selectors.filing_queue(actor=request.user).filter(pk__in=data["ids"])[:services.BULK_MAX])
         return render(request, "filings/bulk_confirm.html", {
             "form": form, "filings": filings, "action_label": dict(BulkActionForm.ACTIONS)[data["action"]],
