@@ -33,7 +33,7 @@ from apps.batteries import services
 from apps.batteries.codes import BatteryCodeError, date_tables, decode_fast, parse_battery_code
 from apps.batteries.imports.reading import FileProblem, RowIssue, open_sheet
 from apps.batteries.messages import battery_code_message, vin_message
-from apps.batteries.services.lifecycle import ascii_upper
+from apps.core.text import ascii_upper
 from apps.batteries.models import BulkImport
 from apps.batteries.vin import vin_problem
 from apps.core.errors import DomainError

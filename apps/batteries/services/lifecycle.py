@@ -33,7 +33,7 @@ from apps.core.errors import DomainError, ErrorCode
 from apps.core.services import service
 from apps.enterprises.models import Enterprise, ManufacturerCode
 from apps.enterprises.selectors import recycler_licence_in_force
-from apps.core.text import ascii_upper  # noqa: F401  (re-exported for the import pipeline)
+from apps.core.text import ascii_upper
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 PRODUCT_LEVEL = {ProductType.PACK: 0, ProductType.MODULE: 1, ProductType.CELL: 2}
