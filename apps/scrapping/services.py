@@ -680,6 +680,7 @@ def provisional_deadlines_recount(*, today: dt.date | None = None) -> int:
     have entered it. Returns how many changed."""
     changed = 0
     calendar = WorkdayCalendar()
+    current_days = selectors.handover_working_days()  # for certificates issued before the days were stored
     for certificate in ScrappingCertificate.objects.filter(deadline_provisional=True).order_by("pk"):
         # The deadline runs from the first issue of the chain (a re-issue keeps the original deadline).
         first = certificate
@@ -687,7 +688,7 @@ def provisional_deadlines_recount(*, today: dt.date | None = None) -> int:
             first = first.replaces
         removal_day = first.issued_on
         # With the working days it was issued with: a recount follows the holiday calendar, not a later table edit.
-        days = first.handover_working_days or certificate.handover_working_days or selectors.handover_working_days()
+        days = first.handover_working_days or certificate.handover_working_days or current_days
         deadline = rules.handover_deadline(removal_day, days, calendar.verdict)
         if (deadline.date, deadline.provisional) != (certificate.handover_deadline, certificate.deadline_provisional):
             ScrappingCertificate.objects.filter(pk=certificate.pk).update(
