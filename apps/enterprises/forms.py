@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.choices import Chemistry, Province
 from apps.core.forms import DateInput
-from apps.enterprises.models import Enterprise, EnterpriseRole, LicenceScope
+from apps.enterprises.models import Enterprise, EnterpriseRole, LicenceApplication, LicenceScope
 
 
 class CompanyForm(forms.Form):
@@ -121,5 +121,4 @@ class LicenceApplicationForm(forms.Form):
             self.fields["document"].help_text = _("Leave empty to keep the document already attached.")
 
     def data_for_service(self) -> dict:
-        return {k: self.cleaned_data[k] for k in ("number", "scopes", "chemistries", "annual_capacity_tonnes",
-                                                  "valid_from", "valid_to", "address")}
+        return {k: self.cleaned_data[k] for k in LicenceApplication.TERMS}

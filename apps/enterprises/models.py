@@ -257,6 +257,9 @@ class LicenceApplication(models.Model):
     licence = models.OneToOneField(RecyclerLicence, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="application", verbose_name=_("licence granted"))
 
+    # The terms a recycler asks for: what the form, the API and the edit page pass to the services.
+    TERMS = ("number", "scopes", "chemistries", "annual_capacity_tonnes", "valid_from", "valid_to", "address")
+
     class Meta:
         verbose_name = _("recycler licence application")
         constraints = [

@@ -434,8 +434,7 @@ def licence_application_edit(request, pk: int):
     if filing.kind != "licence_application":
         raise Http404
     application = filing.licence_application
-    initial = {k: getattr(application, k) for k in ("number", "scopes", "chemistries", "annual_capacity_tonnes",
-                                                    "valid_from", "valid_to", "address")}
+    initial = {k: getattr(application, k) for k in application.TERMS}
     form = LicenceApplicationForm(request.POST or None, request.FILES or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         try:

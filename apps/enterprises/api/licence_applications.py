@@ -10,7 +10,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from apps.core.api_views import IdempotentAPIView
 from apps.core.choices import Chemistry
 from apps.enterprises import services
-from apps.enterprises.models import LicenceScope
+from apps.enterprises.models import LicenceApplication, LicenceScope
 from apps.filings import rules, selectors
 from apps.filings.api.views import ERRORS, FilingDetailOutput, _detail, _require, _valid
 
@@ -32,8 +32,7 @@ class LicenceApplicationUpdateInput(LicenceApplicationInput):
 
 
 def _data(validated: dict) -> dict:
-    return {k: validated[k] for k in ("number", "scopes", "chemistries", "annual_capacity_tonnes", "valid_from",
-                                      "valid_to", "address")}
+    return {k: validated[k] for k in LicenceApplication.TERMS}
 
 
 class LicenceApplicationCreateAPI(IdempotentAPIView):
